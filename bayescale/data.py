@@ -1,0 +1,248 @@
+"""Runs: the validated table of training runs a law is fitted to.
+
+Canonical columns are ``N`` (parameters), ``D`` (tokens), ``C`` (training FLOPs) and ``loss``.
+A user's own names are mapped with ``columns={"N": "params", "loss": "val_loss"}`` (CLI:
+``--columns N=params,loss=val_loss``). Missing inputs are derived where the convention allows:
+``C = k·N·D`` and ``D = C/(k·N)`` with ``k = 6`` (stated in :attr:`Runs.notes`).
+
+Every problem is a :class:`~bayescale.errors.DataError` naming the column and the rows
+(1-based data rows, header excluded), on one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, SpecError
+from .laws.base import INPUTS, Scales
+
+#: FLOPs per parameter per token in ``C = k·N·D`` (Kaplan/Hoffmann convention).
+COMPUTE_K = 6.0
+CANONICAL = (*INPUTS, "loss")
+
+
+def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
+    """Parse ``"N=params,D=tokens,loss=val_loss"`` (or a mapping) into canonical → user names."""
+    if spec is None:
+        return {}
+    if isinstance(spec, Mapping):
+        items = list(spec.items())
+    else:
+        items = []
+        for part in str(spec).split(","):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise SpecError(f"--columns: expected FIELD=COLUMN, got {part.strip()!r}")
+            key, _, value = part.partition("=")
+            items.append((key.strip(), value.strip()))
+    out: dict[str, str] = {}
+    for key, value in items:
+        if key not in CANONICAL:
+            raise SpecError(f"--columns: unknown field {key!r}; use {', '.join(CANONICAL)}")
+        if not value:
+            raise SpecError(f"--columns: no column name given for {key!r}")
+        out[key] = str(value)
+    return out
+
+
+def _rows(mask: np.ndarray, limit: int = 3) -> str:
+    idx = np.flatnonzero(mask) + 1
+    shown = ", ".join(str(i) for i in idx[:limit])
+    more = f" (and {len(idx) - limit} more)" if len(idx) > limit else ""
+    return f"row{'s' if len(idx) > 1 else ''} {shown}{more}"
+
+
+def numeric_column(values: pd.Series, label: str, *, positive: bool = True) -> np.ndarray:
+    """Convert one column to float, with an error naming the offending rows."""
+    raw = values.to_numpy(dtype=object)
+    blank = pd.isna(values).to_numpy() | np.array(
+        [isinstance(v, str) and not v.strip() for v in raw], dtype=bool
+    )
+    as_num = pd.to_numeric(values.where(~blank), errors="coerce").to_numpy(dtype=float)
+    bad = ~blank & np.isnan(as_num)
+    if bad.any():
+        first = raw[np.flatnonzero(bad)[0]]
+        raise DataError(f"column {label}, {_rows(bad)}: not a number (first: {first!r})")
+    if blank.any():
+        raise DataError(f"column {label}, {_rows(blank)}: empty or NaN")
+    infinite = ~np.isfinite(as_num)
+    if infinite.any():
+        raise DataError(f"column {label}, {_rows(infinite)}: not finite")
+    if positive and (as_num <= 0).any():
+        bad = as_num <= 0
+        first = as_num[np.flatnonzero(bad)[0]]
+        raise DataError(f"column {label}, {_rows(bad)}: must be > 0 (first: {first:g})")
+    return as_num
+
+
+def read_inputs(
+    df: pd.DataFrame,
+    needed: Sequence[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    source: str | None = None,
+    strict: bool = True,
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Find, convert and validate the ``needed`` canonical columns of ``df``.
+
+    Missing inputs are derived (``D = C/(k·N)``, ``C = k·N·D``) when their parts are present;
+    ``C`` is added whenever N and D are known. With ``strict=False`` a mapped column that is
+    absent falls back to the canonical name (used for prediction points).
+    Returns the float arrays by canonical name and notes on what was derived.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    mapping = dict(columns or {})
+    where = f" in {source}" if source else ""
+    present: dict[str, str] = {}
+    for key in CANONICAL:
+        name = mapping.get(key, key)
+        if name in df.columns:
+            present[key] = name
+        elif key in mapping and strict:
+            raise DataError(
+                f"column {name!r} (given for {key}) not found{where}; "
+                f"columns present: {', '.join(map(str, df.columns))}"
+            )
+        elif key in df.columns:
+            present[key] = key
+    derivable = {"C": ("N", "D"), "D": ("C", "N")}
+    to_read: list[str] = []
+    for key in needed:
+        if key in present:
+            to_read.append(key)
+            continue
+        parts = derivable.get(key)
+        if parts and all(p in present for p in parts):
+            to_read += parts
+            continue
+        hint = f"; map yours with --columns {key}=<name>" if strict else ""
+        raise DataError(
+            f"column {key!r} not found{where}; columns present: "
+            f"{', '.join(map(str, df.columns))}{hint}"
+        )
+    if len(df) == 0:
+        raise DataError(f"no rows{where}")
+    values: dict[str, np.ndarray] = {}
+    for key in dict.fromkeys(to_read):
+        name = present[key]
+        label = repr(name) if name == key else f"{name!r} ({key})"
+        values[key] = numeric_column(df[name], label)
+    notes: list[str] = []
+    if "D" in needed and "D" not in values:
+        values["D"] = values["C"] / (COMPUTE_K * values["N"])
+        notes.append(f"D derived as C/({COMPUTE_K:g}·N)")
+    if "C" not in values and "N" in values and "D" in values:
+        values["C"] = COMPUTE_K * values["N"] * values["D"]
+        if "C" in needed:
+            notes.append(f"C derived as {COMPUTE_K:g}·N·D")
+    return {k: values[k] for k in CANONICAL if k in values}, notes
+
+
+@dataclass(frozen=True)
+class Runs:
+    """A validated runs table (natural units) plus where its columns came from."""
+
+    table: pd.DataFrame
+    columns: Mapping[str, str] = field(default_factory=dict)
+    source: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        inputs: Sequence[str],
+        *,
+        columns: str | Mapping[str, str] | None = None,
+        source: str | None = None,
+    ) -> Runs:
+        """Validate ``df`` for a law that uses ``inputs`` (a subset of N, D, C)."""
+        mapping = parse_columns(columns)
+        values, notes = read_inputs(df, [*inputs, "loss"], columns=mapping, source=source)
+        return cls(table=pd.DataFrame(values), columns=mapping, source=source,
+                   notes=tuple(notes))
+
+    @classmethod
+    def from_csv(
+        cls,
+        path: str | Path,
+        inputs: Sequence[str],
+        *,
+        columns: str | Mapping[str, str] | None = None,
+        query: str | None = None,
+    ) -> Runs:
+        """Read and validate a CSV file; ``query`` filters rows first (pandas syntax)."""
+        df = read_table(path)
+        if query:
+            df = filter_rows(df, query)
+        return cls.from_frame(df, inputs, columns=columns, source=str(path))
+
+    # -- views ------------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return len(self.table)
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self.table["loss"].to_numpy()
+
+    def values(self, name: str) -> np.ndarray:
+        return self.table[name].to_numpy()
+
+    def log(self, name: str) -> np.ndarray:
+        return np.log(self.values(name))
+
+    def reference(self, inputs: Iterable[str]) -> dict[str, float]:
+        """Geometric mean of each input: the pivot of the sampling coordinates."""
+        return {k: float(np.exp(np.mean(self.log(k)))) for k in inputs}
+
+    def scales(self, inputs: Iterable[str]) -> Scales:
+        return Scales(
+            loss_min=float(self.loss.min()),
+            loss_median=float(np.median(self.loss)),
+            reference=self.reference(inputs),
+        )
+
+    def maxima(self) -> dict[str, float]:
+        """Largest observed value of each input present (N, D, C)."""
+        return {k: float(self.table[k].max()) for k in INPUTS if k in self.table}
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV (or TSV/parquet by extension) with a one-line error on failure."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"cannot read {str(p)!r}: no such file")
+    if p.is_dir():
+        raise DataError(f"cannot read {str(p)!r}: it is a directory")
+    try:
+        if p.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(p)
+        sep = "\t" if p.suffix.lower() in (".tsv", ".tab") else ","
+        return pd.read_csv(p, sep=sep)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"cannot read {str(p)!r}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, ImportError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot read {str(p)!r}: {msg}") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {str(p)!r}: {exc.strerror or exc}") from None
+
+
+def filter_rows(df: pd.DataFrame, query: str) -> pd.DataFrame:
+    """Keep the rows matching a pandas query expression, with a one-line error."""
+    try:
+        out = df.query(query)
+    except Exception as exc:  # pandas raises many types for a bad expression
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"--query {query!r} failed: {msg}") from None
+    if len(out) == 0:
+        raise DataError(f"--query {query!r} keeps no rows")
+    return out.reset_index(drop=True)

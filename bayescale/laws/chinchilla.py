@@ -1,0 +1,61 @@
+"""The Chinchilla law of Hoffmann et al. (2022), Eq. 2."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ..priors import Prior
+from .base import Law, Param, Scales, reducible_terms
+
+
+class Chinchilla(Law):
+    r"""``L = E + A/N^alpha + B/D^beta`` (Hoffmann et al. 2022, Eq. 2).
+
+    In log space: ``log L = logaddexp(log E, log A − alpha·log N, log B − beta·log D)``, the form
+    Hoffmann and Epoch fit with a Huber loss on ``log L``.
+
+    Default priors (modeling.md §4.2):
+
+    * ``E ~ Beta(2, 2)`` rescaled to (0, lowest observed loss): on the Chinchilla data
+      E/min(L) = 1.817/2.077 = 0.875, well inside; Beta(2, 2) keeps an unidentified floor off
+      the bounds.
+    * ``A_ref = A·N_ref^(−alpha)`` and ``B_ref = B·D_ref^(−beta)`` ~ LogNormal(log(ȳ_red/2), 1.5),
+      each term's reducible loss at the reference scale (geometric means of N and D), with
+      ``ȳ_red = median(L) − min(L)/2``. Priors on ``A``/``B`` themselves may be given instead.
+    * ``alpha, beta ~ LogNormal(log 0.3, 0.6)``, 95% in [0.09, 0.97]: published offset-form
+      language-model values are 0.18–0.37 (Chinchilla 0.34/0.28, Epoch 0.35/0.37,
+      Muennighoff 0.35, OLMo-Hybrid 0.18–0.25).
+    """
+
+    name = "chinchilla"
+    formula = "L = E + A / N^alpha + B / D^beta"
+    description = "joint law in parameters N and tokens D (Hoffmann et al. 2022)"
+    inputs = ("N", "D")
+    params = (
+        Param("E", "floor", "irreducible loss"),
+        Param("A", "amplitude", "scale of the parameter term", exponent="alpha", input="N"),
+        Param("B", "amplitude", "scale of the data term", exponent="beta", input="D"),
+        Param("alpha", "exponent", "parameter exponent"),
+        Param("beta", "exponent", "data exponent"),
+    )
+
+    def log_loss(self, xp: Any, logx: Mapping[str, Any], theta: Mapping[str, Any]) -> Any:
+        return reducible_terms(
+            xp,
+            xp.log(theta["E"]),
+            xp.log(theta["A"]) - theta["alpha"] * logx["N"],
+            xp.log(theta["B"]) - theta["beta"] * logx["D"],
+        )
+
+    def default_priors(self, scales: Scales) -> dict[str, Prior]:
+        amp = Prior("LogNormal", mu=math.log(scales.reducible / 2.0), sigma=1.5)
+        exponent = Prior("LogNormal", mu=math.log(0.3), sigma=0.6)
+        return {
+            "E": Prior("Beta", alpha=2.0, beta=2.0, lower=0.0, upper=scales.loss_min),
+            "A_ref": amp,
+            "B_ref": amp,
+            "alpha": exponent,
+            "beta": exponent,
+        }

@@ -1,0 +1,292 @@
+"""Prior specifications as plain data.
+
+A :class:`Prior` is a distribution name plus numeric parameters (or a fixed value). It round-trips
+through dicts, JSON and TOML, draws samples with numpy (for the fit-free prior predictive) and
+builds its log-density inside a PyMC graph (for the model). The supported distributions are a
+whitelist, :data:`DISTRIBUTIONS`; anything else is a :class:`~bayescale.errors.SpecError`.
+
+Dict form (pymc-extras compatible, the form stored with every fit)::
+
+    {"dist": "LogNormal", "kwargs": {"mu": -1.2, "sigma": 0.6}}
+    {"dist": "Fixed", "kwargs": {"value": 4.0}}
+
+A TOML priors file accepts the flat form and numbers for fixed values::
+
+    nu = 4                                           # fix a parameter
+    alpha = { dist = "LogNormal", mu = -1.2, sigma = 0.6 }
+
+    [E]
+    dist = "TruncatedNormal"
+    mu = 1.7
+    sigma = 0.2
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import SpecError
+
+_INF = math.inf
+
+
+@dataclass(frozen=True)
+class _Dist:
+    required: tuple[str, ...]
+    optional: Mapping[str, float]
+    positive: tuple[str, ...]
+    support: Callable[[Mapping[str, float]], tuple[float, float]]
+    sample: Callable[[np.random.Generator, int, Mapping[str, float]], np.ndarray]
+
+
+def _truncnorm(rng: np.random.Generator, n: int, p: Mapping[str, float]) -> np.ndarray:
+    from scipy.special import ndtr, ndtri
+
+    lo = ndtr((p["lower"] - p["mu"]) / p["sigma"])
+    hi = ndtr((p["upper"] - p["mu"]) / p["sigma"])
+    u = rng.uniform(lo, hi, n)
+    return p["mu"] + p["sigma"] * ndtri(u)
+
+
+def _real(p: Mapping[str, float]) -> tuple[float, float]:
+    return (-_INF, _INF)
+
+
+def _pos(p: Mapping[str, float]) -> tuple[float, float]:
+    return (0.0, _INF)
+
+
+def _bounded(p: Mapping[str, float]) -> tuple[float, float]:
+    return (p["lower"], p["upper"])
+
+
+DISTRIBUTIONS: dict[str, _Dist] = {
+    "Normal": _Dist(("mu", "sigma"), {}, ("sigma",), _real,
+                    lambda r, n, p: r.normal(p["mu"], p["sigma"], n)),
+    "LogNormal": _Dist(("mu", "sigma"), {}, ("sigma",), _pos,
+                       lambda r, n, p: r.lognormal(p["mu"], p["sigma"], n)),
+    "HalfNormal": _Dist(("sigma",), {}, ("sigma",), _pos,
+                        lambda r, n, p: np.abs(r.normal(0.0, p["sigma"], n))),
+    "StudentT": _Dist(("nu",), {"mu": 0.0, "sigma": 1.0}, ("nu", "sigma"), _real,
+                      lambda r, n, p: p["mu"] + p["sigma"] * r.standard_t(p["nu"], n)),
+    "HalfStudentT": _Dist(("nu",), {"sigma": 1.0}, ("nu", "sigma"), _pos,
+                          lambda r, n, p: np.abs(p["sigma"] * r.standard_t(p["nu"], n))),
+    "Gamma": _Dist(("alpha", "beta"), {}, ("alpha", "beta"), _pos,
+                   lambda r, n, p: r.gamma(p["alpha"], 1.0 / p["beta"], n)),
+    "Exponential": _Dist(("lam",), {}, ("lam",), _pos,
+                         lambda r, n, p: r.exponential(1.0 / p["lam"], n)),
+    "Beta": _Dist(("alpha", "beta"), {"lower": 0.0, "upper": 1.0}, ("alpha", "beta"), _bounded,
+                  lambda r, n, p: p["lower"] + (p["upper"] - p["lower"]) * r.beta(
+                      p["alpha"], p["beta"], n)),
+    "Uniform": _Dist(("lower", "upper"), {}, (), _bounded,
+                     lambda r, n, p: r.uniform(p["lower"], p["upper"], n)),
+    "TruncatedNormal": _Dist(("mu", "sigma"), {"lower": -_INF, "upper": _INF}, ("sigma",),
+                             _bounded, _truncnorm),
+    "Fixed": _Dist(("value",), {}, (), lambda p: (p["value"], p["value"]),
+                   lambda r, n, p: np.full(n, p["value"], dtype=float)),
+}
+
+
+class Prior:
+    """A prior distribution (or a fixed value) for one parameter.
+
+    Parameters
+    ----------
+    dist : str
+        One of :data:`DISTRIBUTIONS` (``"Normal"``, ``"LogNormal"``, ``"HalfNormal"``,
+        ``"StudentT"``, ``"HalfStudentT"``, ``"Gamma"``, ``"Exponential"``, ``"Beta"`` (with
+        optional ``lower``/``upper`` to rescale it), ``"Uniform"``, ``"TruncatedNormal"``) or
+        ``"Fixed"`` (a point mass: the parameter is not sampled).
+    **params : float
+        The distribution's parameters, named as in PyMC.
+
+    Examples
+    --------
+    >>> Prior("LogNormal", mu=-1.2, sigma=0.6)
+    Prior('LogNormal', mu=-1.2, sigma=0.6)
+    >>> Prior.fixed(4).value
+    4.0
+    """
+
+    __slots__ = ("dist", "params")
+
+    def __init__(self, dist: str, /, **params: float) -> None:
+        spec = DISTRIBUTIONS.get(dist)
+        if spec is None:
+            raise SpecError(
+                f"unknown prior distribution {dist!r}; supported: {', '.join(DISTRIBUTIONS)}"
+            )
+        unknown = set(params) - set(spec.required) - set(spec.optional)
+        if unknown:
+            raise SpecError(
+                f"{dist} has no parameter {sorted(unknown)[0]!r}; it takes "
+                f"{', '.join(spec.required + tuple(spec.optional))}"
+            )
+        missing = [k for k in spec.required if k not in params]
+        if missing:
+            raise SpecError(f"{dist} needs parameter {missing[0]!r}")
+        full: dict[str, float] = {}
+        for key in spec.required + tuple(spec.optional):
+            raw = params.get(key, spec.optional.get(key))
+            try:
+                value = float(raw)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise SpecError(f"{dist} parameter {key!r} must be a number, got {raw!r}") from None
+            if math.isnan(value):
+                raise SpecError(f"{dist} parameter {key!r} is NaN")
+            full[key] = value
+        for key in spec.positive:
+            if not full[key] > 0:
+                raise SpecError(f"{dist} parameter {key!r} must be > 0, got {full[key]:g}")
+        lo, hi = spec.support(full)
+        if dist != "Fixed" and not lo < hi:
+            raise SpecError(f"{dist} needs lower < upper, got lower={lo:g}, upper={hi:g}")
+        if dist == "Fixed" and not math.isfinite(full["value"]):
+            raise SpecError("a fixed value must be finite")
+        object.__setattr__(self, "dist", dist)
+        object.__setattr__(self, "params", full)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Prior is immutable")
+
+    @classmethod
+    def fixed(cls, value: float) -> Prior:
+        """A point mass: the parameter is held at ``value`` and not sampled."""
+        return cls("Fixed", value=value)
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.dist == "Fixed"
+
+    @property
+    def value(self) -> float:
+        if not self.is_fixed:
+            raise AttributeError(f"{self.dist} prior has no fixed value")
+        return self.params["value"]
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return DISTRIBUTIONS[self.dist].support(self.params)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` samples with numpy."""
+        return np.asarray(DISTRIBUTIONS[self.dist].sample(rng, n, self.params), dtype=float)
+
+    def logp(self, value: Any, params: Mapping[str, Any] | None = None) -> Any:
+        """Log-density of ``value`` as a PyTensor expression (for the PyMC model).
+
+        ``params`` may replace the numeric parameters by symbolic ones (``pm.Data``), so that
+        changing a prior's values does not change the graph.
+        """
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        # float64 explicitly: PyTensor makes a Python 3.0 a float32 constant, and arithmetic
+        # between such constants would then run in float32.
+        source = self.params if params is None else params
+        p = {k: v if hasattr(v, "type") else pt.constant(float(v), dtype="float64")
+             for k, v in source.items()}
+        d = self.dist
+        if d == "Beta":
+            width = p["upper"] - p["lower"]
+            unit = (value - p["lower"]) / width
+            return pm.logp(pm.Beta.dist(alpha=p["alpha"], beta=p["beta"]), unit) - pt.log(width)
+        if d == "Fixed":
+            raise SpecError("a fixed parameter has no density")
+        dist = {
+            "Normal": lambda: pm.Normal.dist(mu=p["mu"], sigma=p["sigma"]),
+            "LogNormal": lambda: pm.LogNormal.dist(mu=p["mu"], sigma=p["sigma"]),
+            "HalfNormal": lambda: pm.HalfNormal.dist(sigma=p["sigma"]),
+            "StudentT": lambda: pm.StudentT.dist(nu=p["nu"], mu=p["mu"], sigma=p["sigma"]),
+            "HalfStudentT": lambda: pm.HalfStudentT.dist(nu=p["nu"], sigma=p["sigma"]),
+            "Gamma": lambda: pm.Gamma.dist(alpha=p["alpha"], beta=p["beta"]),
+            "Exponential": lambda: pm.Exponential.dist(lam=p["lam"]),
+            "Uniform": lambda: pm.Uniform.dist(lower=p["lower"], upper=p["upper"]),
+            "TruncatedNormal": lambda: pm.TruncatedNormal.dist(
+                mu=p["mu"], sigma=p["sigma"], lower=p["lower"], upper=p["upper"]
+            ),
+        }[d]()
+        return pm.logp(dist, value)
+
+    # -- plain-data round trip -------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        spec = DISTRIBUTIONS[self.dist]
+        kwargs = {
+            k: v for k, v in self.params.items()
+            if k in spec.required or v != spec.optional.get(k)
+        }
+        return {"dist": self.dist, "kwargs": kwargs}
+
+    @classmethod
+    def from_dict(cls, data: Any, *, name: str = "parameter") -> Prior:
+        """Parse the dict form (``{"dist": .., "kwargs": {..}}`` or flat), or a number."""
+        if isinstance(data, Prior):
+            return data
+        if isinstance(data, bool):
+            raise SpecError(f"prior for {name!r}: expected a number or a table, got {data!r}")
+        if isinstance(data, (int, float)):
+            return cls.fixed(float(data))
+        if not isinstance(data, Mapping):
+            raise SpecError(
+                f"prior for {name!r}: expected a number or a table with 'dist', got {data!r}"
+            )
+        if "dist" not in data:
+            raise SpecError(f"prior for {name!r} has no 'dist' key")
+        kwargs = dict(data.get("kwargs", {}))
+        kwargs.update({k: v for k, v in data.items() if k not in ("dist", "kwargs")})
+        try:
+            return cls(str(data["dist"]), **kwargs)
+        except SpecError as exc:
+            raise SpecError(f"prior for {name!r}: {exc}") from None
+
+    def describe(self) -> str:
+        if self.is_fixed:
+            return f"fixed at {self.value:.6g}"
+        body = ", ".join(f"{k}={v:.4g}" for k, v in self.to_dict()["kwargs"].items())
+        return f"{self.dist}({body})"
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={v!r}" for k, v in self.to_dict()["kwargs"].items())
+        return f"Prior({self.dist!r}, {body})" if body else f"Prior({self.dist!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Prior) and (self.dist, self.params) == (other.dist, other.params)
+
+    def __hash__(self) -> int:
+        return hash((self.dist, tuple(sorted(self.params.items()))))
+
+
+def parse_priors(data: Mapping[str, Any] | None) -> dict[str, Prior]:
+    """Parse a mapping of parameter name → prior (dicts, numbers or Prior objects)."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise SpecError(f"priors must be a mapping of parameter name to prior, got {data!r}")
+    return {str(k): Prior.from_dict(v, name=str(k)) for k, v in data.items()}
+
+
+def read_priors_toml(path: str | Path) -> dict[str, Prior]:
+    """Read a TOML priors file (see the module docstring for the format)."""
+    import tomllib
+
+    p = Path(path)
+    try:
+        text = p.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"cannot read priors file {str(p)!r}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(f"priors file {str(p)!r} is not valid TOML: {exc}") from None
+    if isinstance(data.get("priors"), Mapping) and len(data) == 1:
+        data = data["priors"]
+    try:
+        return parse_priors(data)
+    except SpecError as exc:
+        raise SpecError(f"{p.name}: {exc}") from None
