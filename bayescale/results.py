@@ -1,0 +1,196 @@
+"""ScalingFit: posterior (or prior) draws plus the spec that produced them.
+
+A fit is an immutable result. Everything it answers is a pure function of its draws and spec,
+computed in numpy: ``summary``, ``predict``, ``bands``. ``save``/``bayescale.load`` round-trip it
+through NetCDF with no refit and no recompile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import checks
+from .data import Runs
+from .model import ModelSpec
+from .predict import (
+    as_points,
+    band_table,
+    check_prob,
+    extrapolation_paths,
+    interval_table,
+    parse_point,
+)
+
+SUMMARY_COLUMNS = ("median", "mean", "sd", "lower", "upper", "r_hat", "ess_bulk", "ess_tail")
+
+
+class ScalingFit:
+    """Draws of a scaling law's parameters with everything needed to use them.
+
+    Attributes
+    ----------
+    dt : xarray.DataTree
+        Groups ``posterior`` (or ``prior`` for a prior predictive), ``sample_stats`` (MCMC
+        only), ``constant_data`` (the runs' N, D, C on dim ``run``) and ``observed_data``
+        (their loss).
+    spec : ModelSpec
+        Law, likelihood, resolved priors, reference scales.
+    runs : Runs
+        The runs fitted.
+    meta : dict
+        Sampler settings and seed, timing, warnings, versions (stored in the file).
+    """
+
+    def __init__(self, dt: Any, spec: ModelSpec, runs: Runs, meta: Mapping[str, Any]) -> None:
+        self.dt = dt
+        self.spec = spec
+        self.runs = runs
+        self.meta = dict(meta)
+        self.meta.setdefault("warnings", [])
+        self.meta.setdefault("group", "posterior")
+
+    # -- basic views ------------------------------------------------------------------------
+    @property
+    def law(self) -> Any:
+        return self.spec.law
+
+    @property
+    def likelihood(self) -> Any:
+        return self.spec.likelihood
+
+    @property
+    def group(self) -> str:
+        """``"posterior"`` for a fit, ``"prior"`` for a prior predictive."""
+        return str(self.meta["group"])
+
+    @property
+    def warnings(self) -> list[str]:
+        """Inference-quality warnings found when the fit was made."""
+        return list(self.meta["warnings"])
+
+    @property
+    def draws_dataset(self) -> Any:
+        return self.dt[self.group].to_dataset()
+
+    @property
+    def n_draws(self) -> int:
+        ds = self.draws_dataset
+        return int(ds.sizes["chain"] * ds.sizes["draw"])
+
+    def draws(self) -> dict[str, np.ndarray]:
+        """Natural-scale draws of every parameter, fixed ones included, flattened."""
+        ds = self.draws_dataset
+        free = {k: ds[k].to_numpy().reshape(-1) for k in self.spec.free_params}
+        return self.spec.complete(free)
+
+    # -- tables -----------------------------------------------------------------------------
+    def summary(self, prob: float = 0.95) -> pd.DataFrame:
+        """One row per sampled parameter: median, mean, sd, the equal-tailed ``prob`` interval
+        (``lower``, ``upper``), R-hat and bulk/tail ESS. ``attrs`` holds ``prob``, the interval
+        kind and the fixed parameters."""
+        from ._arviz import convergence
+
+        prob = check_prob(prob)
+        ds = self.draws_dataset
+        rows = {}
+        for name in self.spec.free_params:
+            a = ds[name].to_numpy()
+            flat = a.reshape(-1)
+            lo, med, hi = np.quantile(flat, [(1 - prob) / 2, 0.5, (1 + prob) / 2])
+            diag = convergence(a) if self.group == "posterior" else dict.fromkeys(
+                ("r_hat", "ess_bulk", "ess_tail"), float("nan"))
+            rows[name] = {"median": med, "mean": flat.mean(), "sd": flat.std(ddof=1),
+                          "lower": lo, "upper": hi, **diag}
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=list(SUMMARY_COLUMNS))
+        table.index.name = "parameter"
+        all_draws = self.draws()
+        fixed = {p: float(np.median(v)) for p, v in all_draws.items()
+                 if p not in self.spec.free_params}
+        table.attrs.update({"prob": prob, "interval": "equal-tailed", "fixed": fixed,
+                            "group": self.group})
+        return table
+
+    def predict(self, points: Any, prob: float = 0.95) -> pd.DataFrame:
+        """Predicted loss at new points.
+
+        Parameters
+        ----------
+        points : DataFrame, mapping of columns, list of dicts, or ``"N=7e10,D=1.4e12"``
+            The law's inputs (N, D or C; for an (N, D) law, N and C also work). Other columns
+            are kept.
+        prob : float
+            Probability of the equal-tailed intervals (default 0.95).
+
+        Returns
+        -------
+        DataFrame
+            The input columns plus ``median``, ``lower``, ``upper`` (interval of the law's mean)
+            and ``pp_lower``, ``pp_upper`` (posterior predictive: a new run's loss, noise
+            included). ``attrs["prob"]`` states the probability.
+        """
+        import warnings
+
+        from .errors import ExtrapolationWarning
+
+        if isinstance(points, str):
+            points = [parse_point(points)]
+        table = as_points(points, self.law, columns=self.runs.columns)
+        out = interval_table(table, self.law, self.likelihood, self.draws(), prob)
+        message = checks.extrapolation_warning(out, self.runs.maxima())
+        if message:
+            warnings.warn(message, ExtrapolationWarning, stacklevel=2)
+        out.attrs["extrapolation_warning"] = message
+        return out
+
+    def bands(self, to: Sequence[Mapping[str, float] | str] | None = None,
+              probs: Sequence[float] = (0.5, 0.95), n: int = 120) -> pd.DataFrame:
+        """Data twin of :func:`bayescale.plot.extrapolation`: the median and bands of the mean
+        (and the posterior predictive) along paths from the data out to the targets ``to``."""
+        targets = [parse_point(t) if isinstance(t, str) else dict(t) for t in (to or [])]
+        path = extrapolation_paths(self.law, self.runs.table, targets, n=n)
+        return band_table(path, self.law, self.likelihood, self.draws(), probs)
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        """Sampler-level numbers: divergences, draws, chains, sampling seconds."""
+        out: dict[str, Any] = {"group": self.group, "draws": self.n_draws,
+                               "chains": int(self.draws_dataset.sizes["chain"])}
+        if "sample_stats" in self.dt.children:
+            stats = self.dt["sample_stats"].to_dataset()
+            if "diverging" in stats:
+                out["divergences"] = int(stats["diverging"].sum())
+            if "n_steps" in stats:
+                out["gradient_evaluations"] = int(stats["n_steps"].sum())
+        if "sampling_seconds" in self.meta:
+            out["sampling_seconds"] = self.meta["sampling_seconds"]
+        return out
+
+    def check(self) -> list[str]:
+        """Recompute the inference-quality warnings from the draws."""
+        out: list[str] = []
+        if self.group == "posterior" and "sample_stats" in self.dt.children:
+            stats = {k: v.to_numpy() for k, v in self.dt["sample_stats"].to_dataset().items()}
+            out += checks.convergence_warnings(self.summary(), stats, self.n_draws)
+        if self.group == "posterior":
+            out += checks.bound_warnings(self.spec, self.draws())
+        return out
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write to NetCDF (see :mod:`bayescale.io`). Refuses to replace an existing file
+        unless ``overwrite=True``."""
+        from .io import save
+
+        return save(self, path, overwrite=overwrite)
+
+    def __repr__(self) -> str:
+        what = "prior predictive" if self.group == "prior" else "posterior"
+        return (
+            f"<ScalingFit {self.law.name} ({self.likelihood.name}), {what}: "
+            f"{self.n_draws} draws, {self.runs.n} runs, {len(self.warnings)} warnings>"
+        )

@@ -1,0 +1,90 @@
+"""Helpers for tests (ours and users'): fabricated fits that need no MCMC.
+
+``fake_fit`` builds a :class:`~bayescale.results.ScalingFit` whose draws scatter around known
+parameters. It takes milliseconds, so results, plots, save/load and the CLI can be tested
+without PyMC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .data import Runs
+from .laws import get_law
+from .model import ModelSpec
+from .results import ScalingFit
+from .simulate import chinchilla_design, simulate_runs
+
+#: Besiroglu et al. (2024) Table 1 re-fit of the Chinchilla data.
+EPOCH_CHINCHILLA = {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}
+#: The founding document's example, error = 100·N^(−0.07) + 10.
+FOUNDING_EXAMPLE = {"E": 10.0, "A": 100.0, "alpha": 0.07}
+
+
+def default_truth(law: str) -> dict[str, float]:
+    return dict(EPOCH_CHINCHILLA if law == "chinchilla" else FOUNDING_EXAMPLE)
+
+
+def fake_fit(
+    law: str = "chinchilla",
+    *,
+    truth: Mapping[str, float] | None = None,
+    runs: pd.DataFrame | None = None,
+    likelihood: str = "studentt",
+    priors: Mapping | None = None,
+    sigma: float = 0.01,
+    draws: int = 500,
+    chains: int = 2,
+    spread: float = 0.02,
+    seed: int = 0,
+    divergences: int = 0,
+    chain_offset: float = 0.0,
+    warnings: Sequence[str] = (),
+    x: str = "N",
+) -> ScalingFit:
+    """A fit with fabricated draws: each parameter is ``truth · exp(N(0, spread))``.
+
+    ``chain_offset`` shifts chain ``c`` by ``c · chain_offset`` (in log space) to fabricate
+    non-converged chains; ``divergences`` marks that many draws as divergent.
+    """
+    import xarray as xr
+
+    law_obj = get_law(law, x=x) if law == "power" else get_law(law)
+    truth = dict(truth or default_truth(law))
+    truth.setdefault("sigma", sigma)
+    if runs is None:
+        if law == "power":
+            design = pd.DataFrame({x: np.geomspace(1e6, 1e9, 10)})
+        else:
+            design = chinchilla_design()
+        runs = simulate_runs(law_obj, truth, design, sigma=sigma, seed=seed)
+    run_obj = Runs.from_frame(runs, law_obj.inputs)
+    spec = ModelSpec.resolve(law_obj, likelihood, priors, run_obj)
+    rng = np.random.default_rng(seed)
+    post = {}
+    for name in spec.free_params:
+        centre = truth.get(name, 4.0 if name == "nu" else 1.0)
+        z = rng.normal(0.0, spread, (chains, draws))
+        z += chain_offset * np.arange(chains)[:, None]
+        value = centre * np.exp(z)
+        if name == "E":
+            value = np.minimum(value, 0.999 * spec.loss_min)
+        post[name] = (("chain", "draw"), value)
+    coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
+    diverging = np.zeros((chains, draws), dtype=bool)
+    diverging.reshape(-1)[:divergences] = True
+    stats = {"diverging": (("chain", "draw"), diverging),
+             "n_steps": (("chain", "draw"), np.full((chains, draws), 7, dtype=np.uint64))}
+    dt = xr.DataTree.from_dict({
+        "posterior": xr.Dataset(post, coords=coords),
+        "sample_stats": xr.Dataset(stats, coords=coords),
+    })
+    meta = {"group": "posterior", "warnings": list(warnings), "fabricated": True,
+            "sampler": {"sampler": "fake", "random_seed": seed, "draws": draws,
+                        "chains": chains},
+            "bayescale_version": __version__}
+    return ScalingFit(dt, spec, run_obj, meta)
