@@ -1,0 +1,394 @@
+"""Command line: ``bayescale fit | summary | predict | plot | laws``.
+
+A thin layer over the Python API. Heavy modules (PyMC, nutpie, ArviZ, matplotlib) are imported
+inside the commands that need them, so ``bayescale --help`` and ``bayescale laws`` are instant.
+Exit status: 0 success, 1 user error (bad input, options or files; one line on stderr, no
+traceback, no output file), 2 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from ._version import __version__
+from .errors import BayescaleError
+
+EPILOG_FIT = """examples:
+  bayescale fit data/chinchilla_runs.csv --law chinchilla -o fit.nc
+  bayescale fit runs.csv --law power --x N --columns loss=error -o fit.nc
+  bayescale fit epoch.csv --law chinchilla --likelihood laplace \\
+      --query "epoch_outlier == False" --priors priors.toml --seed 1 -o fit.nc
+
+priors.toml (any parameter; a number fixes it):
+  nu = 4
+  alpha = { dist = "LogNormal", mu = -1.2, sigma = 0.6 }
+  [E]
+  dist = "TruncatedNormal"
+  mu = 1.7
+  sigma = 0.2
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with exit status 1 for usage errors and a one-line message."""
+
+    def error(self, message: str) -> Any:
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be ≥ 1")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be ≥ 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bayescale",
+        description="Bayesian inference on neural scaling laws: fit a law to training runs, "
+                    "get credible intervals, extrapolate with bands.",
+        epilog="run 'bayescale COMMAND --help' for the options and examples of each command",
+    )
+    parser.add_argument("--version", action="version", version=f"bayescale {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("fit", help="fit a law to a runs table (MCMC) and save the posterior",
+                       description="Fit a scaling law to a CSV of training runs with NUTS "
+                                   "and save the posterior as NetCDF.",
+                       epilog=EPILOG_FIT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("runs", help="CSV of runs: columns N (params), D (tokens) and/or C (FLOPs), "
+                                "loss")
+    p.add_argument("--law", default="chinchilla", help="law name (see 'bayescale laws'); "
+                                                       "default chinchilla")
+    p.add_argument("--x", choices=["N", "D", "C"], help="input of the 'power' law")
+    p.add_argument("--likelihood", default="studentt", choices=["studentt", "laplace", "normal"],
+                   help="observation model on log loss (default studentt)")
+    p.add_argument("--priors", metavar="FILE", help="TOML file overriding priors")
+    p.add_argument("--columns", metavar="MAP",
+                   help="map your column names, e.g. N=params,D=tokens,loss=val_loss")
+    p.add_argument("--query", metavar="EXPR",
+                   help="keep rows matching a pandas query, e.g. \"epoch_outlier == False\"")
+    p.add_argument("--draws", type=_positive_int, default=1000, help="draws per chain (1000)")
+    p.add_argument("--tune", type=_nonnegative_int, default=1000,
+                   help="tuning steps per chain (1000)")
+    p.add_argument("--chains", type=_positive_int, default=4, help="chains (4)")
+    p.add_argument("--seed", type=_nonnegative_int, default=None,
+                   help="random seed (same seed → same draws); recorded in the file")
+    p.add_argument("--target-accept", type=_probability, default=0.9,
+                   help="NUTS target acceptance (0.9)")
+    p.add_argument("--sampler", default="nutpie", choices=["nutpie", "pymc"],
+                   help="MCMC back-end (default nutpie)")
+    p.add_argument("--prob", type=_probability, default=0.95,
+                   help="probability of the printed intervals (0.95)")
+    p.add_argument("-o", "--output", required=True, metavar="FIT.nc", help="output NetCDF file")
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    p.add_argument("--quiet", action="store_true", help="print only warnings and errors")
+
+    p = sub.add_parser("summary", help="parameter table with credible intervals and diagnostics",
+                       description="Print the posterior of each parameter: median, mean, sd, "
+                                   "equal-tailed interval, R-hat, bulk/tail ESS.",
+                       epilog="examples:\n  bayescale summary fit.nc --prob 0.9\n"
+                              "  bayescale summary fit.nc --format json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fit", help="NetCDF file written by 'bayescale fit'")
+    p.add_argument("--prob", type=_probability, default=0.95, help="interval probability (0.95)")
+    p.add_argument("--format", choices=["text", "csv", "json"], default="text")
+
+    p = sub.add_parser("predict", help="predicted loss with intervals at new N, D (or C)",
+                       description="Evaluate the fitted law on the posterior draws at new "
+                                   "points: median and interval of the law's mean, and the "
+                                   "posterior-predictive interval of a new run's loss.",
+                       epilog="examples:\n"
+                              "  bayescale predict fit.nc --at N=7e10,D=1.4e12 "
+                              "--at N=4e11,D=8e12\n"
+                              "  bayescale predict fit.nc --points targets.csv -o pred.csv",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fit", help="NetCDF file written by 'bayescale fit'")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--at", action="append", metavar="N=..,D=..",
+                       help="a point (repeatable), e.g. N=7e10,D=1.4e12")
+    where.add_argument("--points", metavar="CSV", help="CSV of points (columns N, D or C)")
+    p.add_argument("--prob", type=_probability, default=0.95, help="interval probability (0.95)")
+    p.add_argument("-o", "--output", metavar="OUT.csv", help="write a CSV instead of printing")
+    p.add_argument("--format", choices=["text", "csv", "json"], default="text",
+                   help="format when printing (default text)")
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+
+    p = sub.add_parser("plot", help="extrapolation fan chart (PNG, PDF or SVG)",
+                       description="Plot the observed runs, the posterior median law and its "
+                                   "credible bands out to the targets, on log-log axes.",
+                       epilog="examples:\n  bayescale plot fit.nc --to N=7e10,D=1.4e12 "
+                              "-o extrapolation.png",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fit", help="NetCDF file written by 'bayescale fit'")
+    p.add_argument("--to", action="append", metavar="N=..,D=..",
+                   help="a target point (repeatable), marked with its interval")
+    p.add_argument("--prob", type=_probability, default=0.95,
+                   help="interval probability of the targets and the outer band (0.95)")
+    p.add_argument("-o", "--output", required=True, metavar="FIG.png", help="output image")
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+
+    sub.add_parser("laws", help="list the available laws",
+                   description="List the laws: name, formula, inputs, parameters.")
+    return parser
+
+
+# -- formatting ---------------------------------------------------------------------------------
+def _num(value: Any) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if v != v:  # NaN
+        return "-"
+    return f"{v:.4g}"
+
+
+def _text_table(df: Any, columns: Sequence[str], headers: Sequence[str],
+                index: str | None = None) -> str:
+    rows = [[str(i) for i in df.index]] if index else []
+    cells = [[_num(v) for v in df[c]] for c in columns]
+    cols = ([index] if index else []) + list(headers)
+    data = (rows + cells) if index else cells
+    widths = [max(len(h), *(len(x) for x in col)) for h, col in zip(cols, data, strict=True)]
+    lines = ["  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in
+                       enumerate(zip(cols, widths, strict=True)))]
+    for r in range(len(df)):
+        lines.append("  ".join(
+            (col[r].rjust(w) if i else col[r].ljust(w))
+            for i, (col, w) in enumerate(zip(data, widths, strict=True))))
+    return "\n".join(lines)
+
+
+def summary_text(fit: Any, prob: float) -> str:
+    table = fit.summary(prob=prob)
+    pct = f"{100 * prob:g}%"
+    head = (f"{fit.law.name}: {fit.law.formula}    likelihood {fit.likelihood.name}, "
+            f"{fit.runs.n} runs, {fit.n_draws} {fit.group} draws")
+    body = _text_table(table, ["median", "mean", "sd", "lower", "upper", "r_hat", "ess_bulk",
+                               "ess_tail"],
+                       ["median", "mean", "sd", f"lower {pct}", f"upper {pct}", "r_hat",
+                        "ess_bulk", "ess_tail"], index="parameter")
+    lines = [head, f"{pct} equal-tailed credible intervals", body]
+    fixed = table.attrs.get("fixed") or {}
+    if fixed:
+        lines.append("fixed: " + ", ".join(f"{k} = {v:g}" for k, v in fixed.items()))
+    lines.append("priors:")
+    lines += [f"  {line}" for line in fit.spec.describe_priors()]
+    return "\n".join(lines)
+
+
+def _summary_json(fit: Any, prob: float) -> dict[str, Any]:
+    table = fit.summary(prob=prob)
+    return {
+        "law": fit.law.to_dict(), "formula": fit.law.formula,
+        "likelihood": fit.likelihood.name, "prob": prob, "interval": "equal-tailed",
+        "runs": fit.runs.n, "draws": fit.n_draws,
+        "parameters": {name: {k: (None if v != v else float(v)) for k, v in row.items()}
+                       for name, row in table.to_dict(orient="index").items()},
+        "fixed": table.attrs.get("fixed", {}),
+        "priors": {k: v.to_dict() for k, v in fit.spec.priors.items()},
+        "diagnostics": fit.diagnostics,
+        "warnings": fit.warnings,
+    }
+
+
+# -- commands -------------------------------------------------------------------------------
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from .fitting import check_size, configure, sample_fit
+    from .io import check_writable
+
+    out = check_writable(args.output, overwrite=args.force)
+    spec, runs = configure(args.runs, args.law, likelihood=args.likelihood, priors=args.priors,
+                           columns=args.columns, x=args.x, query=args.query)
+    settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains,
+                "random_seed": args.seed, "target_accept": args.target_accept,
+                "sampler": args.sampler}
+    check_size(spec, runs)
+    _say(args, f"bayescale {__version__}: fitting {spec.law.name} ({spec.likelihood.name} "
+               f"likelihood) to {runs.n} runs from {args.runs}")
+    for note in runs.notes:
+        _say(args, f"  note: {note}")
+    _say(args, f"  sampling: {args.sampler}, {args.chains} chains x ({args.tune} tune + "
+               f"{args.draws} draws)...")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = sample_fit(spec, runs, progress=sys.stderr.isatty() and not args.quiet,
+                            **settings)
+    result.meta["command"] = "bayescale " + " ".join(sys.argv[1:])
+    result.save(out, overwrite=args.force)
+    seed = result.meta["sampler"]["random_seed"]
+    _say(args, f"  done in {result.meta['sampling_seconds']:.1f} s (seed {seed}); "
+               f"saved {out}")
+    if not args.quiet:
+        print(summary_text(result, args.prob))
+    _print_warnings(caught)
+    return 0
+
+
+def _print_warnings(caught: Sequence[warnings.WarningMessage]) -> None:
+    from .errors import BayescaleWarning
+
+    seen = set()
+    for w in caught:
+        if issubclass(w.category, BayescaleWarning) and str(w.message) not in seen:
+            seen.add(str(w.message))
+            print(f"warning: {w.message}", file=sys.stderr)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from .io import load
+
+    fit = load(args.fit)
+    if args.format == "json":
+        print(json.dumps(_summary_json(fit, args.prob), indent=2))
+        return 0
+    if args.format == "csv":
+        table = fit.summary(prob=args.prob)
+        table.insert(0, "prob", args.prob)
+        sys.stdout.write(table.to_csv())
+        return 0
+    print(summary_text(fit, args.prob))
+    for message in fit.warnings:
+        print(f"warning: {message}", file=sys.stderr)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .data import read_table
+    from .io import atomic_write, check_writable, load
+    from .predict import parse_point
+
+    out = check_writable(args.output, overwrite=args.force) if args.output else None
+    fit = load(args.fit)
+    points = read_table(args.points) if args.points else [parse_point(a) for a in args.at]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = fit.predict(points, prob=args.prob)
+    table.insert(len(table.columns) - 5, "prob", args.prob)
+    if out is not None:
+        atomic_write(out, lambda tmp: table.to_csv(tmp, index=False))
+        print(f"wrote {out} ({len(table)} points, {100 * args.prob:g}% intervals)",
+              file=sys.stderr)
+    elif args.format == "csv":
+        sys.stdout.write(table.to_csv(index=False))
+    elif args.format == "json":
+        records = json.loads(table.to_json(orient="records"))
+        print(json.dumps({"prob": args.prob, "interval": "equal-tailed", "points": records},
+                         indent=2))
+    else:
+        pct = f"{100 * args.prob:g}%"
+        cols = [c for c in table.columns if c != "prob"]
+        heads = [{"lower": f"lower {pct}", "upper": f"upper {pct}",
+                  "pp_lower": f"pp_lower {pct}", "pp_upper": f"pp_upper {pct}"}.get(c, str(c))
+                 for c in cols]
+        print(f"{fit.law.name}: predicted loss, {pct} equal-tailed intervals "
+              "(lower/upper: the law's mean; pp_lower/pp_upper: a new run, noise included)")
+        print(_text_table(table, cols, heads))
+    _print_warnings(caught)
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .io import atomic_write, check_writable, load
+    from .plot import extrapolation
+    from .predict import parse_point
+
+    out = check_writable(args.output, overwrite=args.force)
+    fmt = out.suffix.lower().lstrip(".") or "png"
+    if fmt not in plt.gcf().canvas.get_supported_filetypes():
+        raise BayescaleError(f"cannot write a {fmt!r} image; use .png, .pdf or .svg")
+    plt.close("all")
+    fit = load(args.fit)
+    targets = [parse_point(t) for t in (args.to or [])]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ax = extrapolation(fit, to=targets, probs=(0.5, args.prob), target_prob=args.prob)
+    atomic_write(out, lambda tmp: ax.figure.savefig(tmp, format=fmt, dpi=150))
+    plt.close(ax.figure)
+    print(f"wrote {out}", file=sys.stderr)
+    _print_warnings(caught)
+    return 0
+
+
+def cmd_laws(args: argparse.Namespace) -> int:
+    from .laws import available_laws, get_law
+
+    for name in available_laws():
+        law = get_law(name)
+        extra = " (X is one of N, D, C: --x)" if name == "power" else ""
+        print(f"{name}\n  {law.formula}{extra}\n  inputs: {', '.join(law.inputs)}    "
+              f"parameters: {', '.join(law.param_names)}\n  {law.description}")
+    return 0
+
+
+COMMANDS = {"fit": cmd_fit, "summary": cmd_summary, "predict": cmd_predict, "plot": cmd_plot,
+            "laws": cmd_laws}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 1
+    try:
+        return COMMANDS[args.command](args)
+    except BayescaleError as exc:
+        print(f"bayescale {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bayescale: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"bayescale {args.command}: internal error: {type(exc).__name__}: {first} "
+              "(please report it; rerun with --debug for the traceback)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
