@@ -1,0 +1,174 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from bayescale.data import Runs
+from bayescale.errors import SpecError
+from bayescale.laws import get_law
+from bayescale.model import ModelSpec, build_model
+from bayescale.priors import Prior
+from bayescale.simulate import chinchilla_design, simulate_runs
+from bayescale.testing import EPOCH_CHINCHILLA, FOUNDING_EXAMPLE
+
+
+def make(law="chinchilla", likelihood="studentt", priors=None, seed=0):
+    law_obj = get_law(law, x="N") if law == "power" else get_law(law)
+    if law == "power":
+        design = pd.DataFrame({"N": np.geomspace(1e6, 1e9, 8)})
+        truth = FOUNDING_EXAMPLE
+    else:
+        design, truth = chinchilla_design(), EPOCH_CHINCHILLA
+    df = simulate_runs(law_obj, truth, design, seed=seed)
+    runs = Runs.from_frame(df, law_obj.inputs)
+    spec = ModelSpec.resolve(law_obj, likelihood, priors, runs)
+    return spec, runs, build_model(spec, runs)
+
+
+def graph_fn(model, outs):
+    """Compile graph outputs as a function of a point {value-variable name: value}."""
+    import pytensor
+
+    single = not isinstance(outs, list)
+    outs = model.replace_rvs_by_values([outs] if single else outs)
+    f = pytensor.function(model.value_vars, outs, on_unused_input="ignore")
+
+    def call(point):
+        res = f(*[point[v.name] for v in model.value_vars])
+        return res[0] if single else res
+
+    return call
+
+
+def random_points(model, n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    start = model.initial_point()
+    for _ in range(n):
+        yield {k: v + rng.normal(0, 0.7) for k, v in start.items()}
+
+
+@pytest.mark.parametrize("law", ["chinchilla", "power"])
+def test_numpy_law_equals_graph_law(law):
+    spec, runs, model = make(law)
+    names = [*spec.law.param_names]
+    fn = graph_fn(model, [model["log_loss_mean"], *[model[n] for n in names]])
+    logx = {k: runs.log(k) for k in spec.law.inputs}
+    for point in random_points(model):
+        graph_mu, *values = fn(point)
+        theta = dict(zip(names, values, strict=True))
+        numpy_mu = spec.law.log_loss(np, logx, theta)
+        np.testing.assert_allclose(graph_mu, numpy_mu, rtol=1e-10, atol=1e-12)
+        assert 0 < theta["E"] < runs.loss.min()
+
+
+def _manual_logp(spec, runs, point, lik="studentt", extra=None):
+    """Independent log density: scipy priors on the targets + Jacobians + likelihood."""
+    lmin, ref = spec.loss_min, spec.reference
+    s = 1 / (1 + math.exp(-point["E_z"]))
+    th = {"E": lmin * s, "alpha": math.exp(point["alpha_z"]),
+          "beta": math.exp(point["beta_z"]), "sigma": math.exp(point["sigma_z"])}
+    a_ref, b_ref = math.exp(point["A_z"]), math.exp(point["B_z"])
+    th["A"] = a_ref * ref["N"] ** th["alpha"]
+    th["B"] = b_ref * ref["D"] ** th["beta"]
+    lp = stats.beta(2, 2).logpdf(s) + math.log(s) + math.log(1 - s)
+    amp = stats.lognorm(1.5, scale=math.exp(math.log(runs.scales(["N"]).reducible / 2)))
+    lp += amp.logpdf(a_ref) + point["A_z"] + amp.logpdf(b_ref) + point["B_z"]
+    expo = stats.lognorm(0.6, scale=0.3)
+    if extra == "uniform_alpha":
+        u = (th["alpha"] - 0.1) / 0.9
+        th["alpha"] = 0.1 + 0.9 / (1 + math.exp(-point["alpha_z"]))
+        th["A"] = a_ref * ref["N"] ** th["alpha"]
+        u = (th["alpha"] - 0.1) / 0.9
+        lp += stats.uniform(0.1, 0.9).logpdf(th["alpha"]) + math.log(0.9 * u * (1 - u))
+    else:
+        lp += expo.logpdf(th["alpha"]) + point["alpha_z"]
+    lp += expo.logpdf(th["beta"]) + point["beta_z"]
+    lp += stats.halfnorm(scale=0.05).logpdf(th["sigma"]) + point["sigma_z"]
+    mu = spec.law.log_loss(np, {k: runs.log(k) for k in ("N", "D")}, th)
+    y = np.log(runs.loss)
+    if lik == "studentt":
+        lp += stats.t(4, mu, th["sigma"]).logpdf(y).sum()
+    elif lik == "laplace":
+        lp += stats.laplace(mu, th["sigma"]).logpdf(y).sum()
+    else:
+        lp += stats.norm(mu, th["sigma"]).logpdf(y).sum()
+    return lp
+
+
+@pytest.mark.parametrize("lik", ["studentt", "laplace", "normal"])
+def test_model_logp_equals_independent_computation(lik):
+    spec, runs, model = make(likelihood=lik)
+    logp = model.compile_logp()
+    for point in random_points(model, n=3):
+        assert logp(point) == pytest.approx(_manual_logp(spec, runs, point, lik), rel=1e-9)
+
+
+def test_bounded_prior_gets_an_interval_coordinate():
+    spec, runs, model = make(priors={"alpha": Prior("Uniform", lower=0.1, upper=1.0)})
+    assert spec.coordinate(spec.law.param("alpha")) == ("interval", 0.1, 1.0)
+    logp = model.compile_logp()
+    for point in random_points(model, n=3):
+        want = _manual_logp(spec, runs, point, extra="uniform_alpha")
+        assert logp(point) == pytest.approx(want, rel=1e-9)
+
+
+def test_prior_on_natural_amplitude_replaces_reference_prior():
+    spec, _runs, model = make(priors={"A": Prior("LogNormal", mu=math.log(400), sigma=1)})
+    assert "A" in spec.priors and "A_ref" not in spec.priors
+    fn = graph_fn(model, [model["A"], model["alpha"]])
+    pot = graph_fn(model, model["prior_A"])
+    for point in random_points(model, n=3):
+        a, _alpha = fn(point)
+        # density of A at its value plus log|dA/dz| = log A
+        want = stats.lognorm(1, scale=400).logpdf(a) + math.log(a)
+        assert float(pot(point)) == pytest.approx(want, rel=1e-9)
+
+
+def test_fixed_parameters_are_not_sampled():
+    spec, _runs, model = make(priors={"nu": 5, "beta": 0.3})
+    free = {v.name for v in model.free_RVs}
+    assert free == {"E_z", "A_z", "B_z", "alpha_z", "sigma_z"}
+    assert spec.free_params == ["E", "A", "B", "alpha", "sigma"]
+    full = spec.complete({k: np.ones(3) for k in spec.free_params})
+    assert full["nu"].tolist() == [5.0] * 3 and full["beta"].tolist() == [0.3] * 3
+    logp, dlogp = model.compile_logp(), model.compile_dlogp()
+    point = model.initial_point()
+    assert np.isfinite(logp(point)) and np.all(np.isfinite(dlogp(point)))
+
+
+def test_new_data_or_prior_values_keep_the_structure():
+    spec1, _, _ = make(seed=0)
+    spec2, _, _ = make(seed=1, priors={"alpha": Prior("LogNormal", mu=-1, sigma=0.3)})
+    assert list(spec1.settings()) == list(spec2.settings())
+    assert spec1.settings() != spec2.settings()
+
+
+@pytest.mark.parametrize("priors, match", [
+    ({"gamma": 1}, "unknown parameter 'gamma'; law 'chinchilla' with likelihood 'studentt' "
+                   r"takes E, A \(or A_ref\), B \(or B_ref\), alpha, beta, sigma, nu"),
+    ({"A": 1, "A_ref": 2}, "give a prior for 'A' or for 'A_ref', not both"),
+    ({"E": 50.0}, r"E fixed at 50 is outside its range .* lowest observed loss"),
+    ({"alpha": Prior("Uniform", lower=-2, upper=-1)}, "puts no mass on its range"),
+])
+def test_prior_spec_errors(priors, match):
+    with pytest.raises(SpecError, match=match):
+        make(priors=priors)
+
+
+def test_spec_round_trip():
+    spec, _, _ = make(priors={"nu": 5})
+    again = ModelSpec.from_dict(spec.to_dict())
+    assert again.to_dict() == spec.to_dict()
+    assert again.law == spec.law and again.priors == spec.priors
+
+
+def test_prior_draws_respect_ranges():
+    spec, runs, _ = make()
+    draws = spec.sample_prior(2000, np.random.default_rng(0))
+    assert np.all((draws["E"] > 0) & (draws["E"] < runs.loss.min()))
+    a_ref = draws["A"] * spec.reference["N"] ** (-draws["alpha"])
+    # A_ref ~ LogNormal(log(reducible/2), 1.5)
+    assert np.median(np.log(a_ref)) == pytest.approx(
+        math.log(runs.scales(["N"]).reducible / 2), abs=0.1)

@@ -1,0 +1,45 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import bayescale as bs
+
+
+def test_extrapolation_structure(chinchilla_fit):
+    ax = bs.plot.extrapolation(chinchilla_fit, to=["N=7e10,D=1.4e12"])
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert "compute" in ax.get_xlabel() and ax.get_ylabel() == "loss"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "95% credible band of the mean (D/N = 20)" in labels
+    assert "50% credible band of the mean (D/N = 20)" in labels
+    assert "target, 95% interval" in labels
+    assert any(label.startswith("observed runs (30)") for label in labels)
+    assert "95%" in ax.get_title()
+    # the target marker sits at its compute and the curve reaches past it
+    xmax = max(np.max(np.asarray(line.get_xdata(), dtype=float)) for line in ax.get_lines())
+    assert xmax >= 6 * 7e10 * 1.4e12
+
+
+def test_uses_given_axes_and_returns_them(power_fit):
+    _fig, ax = plt.subplots()
+    out = bs.plot.extrapolation(power_fit, ax=ax, probs=(0.8,))
+    assert out is ax
+    assert ax.get_xlabel() == "parameters N"
+    assert any("80% credible band" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_plot_signature_is_keyword_only():
+    import inspect
+
+    sig = inspect.signature(bs.plot.extrapolation)
+    params = list(sig.parameters.values())
+    assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:])
+    assert "ax" in sig.parameters and sig.parameters["ax"].default is None
+
+
+@pytest.mark.parametrize("to", [None, ["N=1e9,D=2e10", "N=1e10,D=1e12"]])
+def test_paths_follow_target_ratios(chinchilla_fit, to):
+    table = chinchilla_fit.bands(to=to)
+    expected = {"D/N = 20", "D/N = 100"} if to else {"D/N = 20"}
+    assert set(table["path"]) == expected

@@ -1,0 +1,93 @@
+"""Real MCMC: recovery, paper reproduction, reproducibility, the CLI end to end."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayescale as bs
+from bayescale.cli import main
+from bayescale.simulate import chinchilla_design, simulate_runs
+from bayescale.testing import EPOCH_CHINCHILLA, FOUNDING_EXAMPLE
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_recovery_chinchilla_synthetic():
+    truth = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}  # Hoffmann Eq. 10
+    design = chinchilla_design(n_sizes=8, ratios=(4, 8, 16, 32, 64), n_min=2e7, n_max=2e9)
+    df = simulate_runs("chinchilla", truth, design, sigma=0.01, seed=11)
+    fit = bs.fit(df, law="chinchilla", random_seed=3)
+    table = fit.summary(prob=0.95)
+    for name, value in truth.items():
+        row = table.loc[name]
+        assert row["lower"] < value < row["upper"], (name, value, row.to_dict())
+    assert (table["r_hat"] <= 1.01).all(), table["r_hat"]
+    assert fit.diagnostics["divergences"] == 0
+    assert fit.warnings == []
+
+
+def test_epoch_chinchilla_reproduction(shared_data):
+    """Besiroglu et al. 2024, Table 1 (laplace = Huber δ=1e-3 analogue), modeling.md §2.3."""
+    df = pd.read_csv(shared_data / "epoch_chinchilla.csv")
+    fit = bs.fit(df, law="chinchilla", likelihood="laplace", query="epoch_outlier == False",
+                 random_seed=1)
+    assert fit.runs.n == 240
+    table = fit.summary(prob=0.95)
+    assert table.loc["E", "median"] == pytest.approx(1.817, abs=0.01)
+    assert table.loc["alpha", "median"] == pytest.approx(0.348, abs=0.01)
+    assert table.loc["beta", "median"] == pytest.approx(0.366, abs=0.015)
+    bootstrap = {"E": (1.769, 1.871), "alpha": (0.317, 0.373), "beta": (0.331, 0.415),
+                 "A": (285.2, 743.6), "B": (1042.4, 5810.3)}
+    for name, (lo, hi) in bootstrap.items():
+        assert table.loc[name, "lower"] < hi and lo < table.loc[name, "upper"], name
+    assert (table["r_hat"] <= 1.01).all()
+    assert fit.warnings == []
+
+
+def test_same_seed_same_draws_and_power_law_end_to_end(tmp_path):
+    design = pd.DataFrame({"N": np.geomspace(1e6, 1e9, 10)})
+    df = simulate_runs("power", FOUNDING_EXAMPLE, design, sigma=0.01, seed=7)
+    kwargs = {"law": "power", "draws": 300, "tune": 300, "chains": 2, "random_seed": 5}
+    a, b = bs.fit(df, **kwargs), bs.fit(df, **kwargs)
+    for name in ("E", "A", "alpha", "sigma"):
+        np.testing.assert_array_equal(a.dt["posterior"][name].values,
+                                      b.dt["posterior"][name].values)
+    c = bs.fit(df, **{**kwargs, "random_seed": 6})
+    assert not np.array_equal(a.dt["posterior"]["E"].values, c.dt["posterior"]["E"].values)
+    loaded = bs.load(a.save(tmp_path / "power.nc"))
+    assert loaded.predict({"N": [1e10]}).equals(a.predict({"N": [1e10]}))
+    assert loaded.meta["sampler"]["random_seed"] == 5
+
+
+def test_pymc_sampler_back_end():
+    df = simulate_runs("chinchilla", EPOCH_CHINCHILLA, chinchilla_design(), seed=3)
+    fit = bs.fit(df, law="chinchilla", sampler="pymc", draws=200, tune=300, chains=2,
+                 random_seed=2)
+    table = fit.summary()
+    assert set(table.index) == {"E", "A", "B", "alpha", "beta", "sigma"}
+    assert table.loc["beta", "lower"] < EPOCH_CHINCHILLA["beta"] < table.loc["beta", "upper"]
+    assert fit.meta["sampler"]["sampler"] == "pymc"
+
+
+def test_readme_cli_tour(tmp_path, capsys):
+    runs = ROOT / "data" / "chinchilla_runs.csv"
+    fit_nc, pred, png = tmp_path / "fit.nc", tmp_path / "pred.csv", tmp_path / "ext.png"
+    assert main(["fit", str(runs), "--law", "chinchilla", "--seed", "1", "-o", str(fit_nc)]) == 0
+    out = capsys.readouterr().out
+    assert "95% equal-tailed credible intervals" in out
+    assert main(["summary", str(fit_nc), "--prob", "0.95", "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    for name, value in EPOCH_CHINCHILLA.items():  # the bundled data's true parameters
+        p = summary["parameters"][name]
+        assert p["lower"] < value < p["upper"], name
+    assert main(["predict", str(fit_nc), "--at", "N=7e10,D=1.4e12", "--at", "N=4e11,D=8e12",
+                 "-o", str(pred)]) == 0
+    table = pd.read_csv(pred)
+    truth = bs.get_law("chinchilla").loss({"N": table["N"], "D": table["D"]}, EPOCH_CHINCHILLA)
+    assert ((table["lower"] < truth) & (truth < table["upper"])).all()
+    assert main(["plot", str(fit_nc), "--to", "N=7e10,D=1.4e12", "-o", str(png)]) == 0
+    assert png.stat().st_size > 10_000
