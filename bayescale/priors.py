@@ -248,7 +248,7 @@ class Prior:
     def describe(self) -> str:
         if self.is_fixed:
             return f"fixed at {self.value:.6g}"
-        body = ", ".join(f"{k}={v:.4g}" for k, v in self.to_dict()["kwargs"].items())
+        body = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items() if math.isfinite(v))
         return f"{self.dist}({body})"
 
     def __repr__(self) -> str:

@@ -4,7 +4,7 @@
 >>> law = get_law("chinchilla")
 >>> round(float(law.loss({"N": 7e10, "D": 1.4e12},
 ...     {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658})), 4)
-1.9369
+1.9739
 """
 
 from __future__ import annotations

@@ -113,17 +113,20 @@ def extrapolation(
             warnings.simplefilter("ignore")
             pred = fit.predict(targets, prob=target_prob)
         tag = f"{100 * target_prob:g}"
+        lines = [f"targets: median [{tag}% interval of the mean]"]
         for k, row in pred.iterrows():
             xv, med = row[x], row["median"]
             ax.errorbar([xv], [med], yerr=[[med - row["lower"]], [row["upper"] - med]],
                         fmt="D", color="black", markersize=5, capsize=4, zorder=5,
                         label=f"target, {tag}% interval" if k == 0 else None)
+            ax.annotate(str(k + 1), (xv, row["upper"]), textcoords="offset points",
+                        xytext=(0, 4), ha="center", va="bottom", fontsize=8, weight="bold")
             name = ", ".join(f"{key}={_fmt(row[key])}" for key in fit.law.inputs)
-            ax.annotate(f"{name}\n{row['median']:.3f} [{row['lower']:.3f}, {row['upper']:.3f}]",
-                        (xv, med), textcoords="offset points", xytext=(-6, -14), ha="right",
-                        va="top", fontsize=7.5,
-                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.7",
-                              "alpha": 0.9})
+            lines.append(f"{k + 1}: {name}: {row['median']:.3f} "
+                         f"[{row['lower']:.3f}, {row['upper']:.3f}]")
+        ax.text(0.02, 0.03, "\n".join(lines), transform=ax.transAxes, fontsize=7.5,
+                va="bottom", ha="left", family="monospace",
+                bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.7", "alpha": 0.9})
 
     ax.set_xscale("log")
     ax.set_yscale("log")
