@@ -34,6 +34,7 @@ _LAZY = {
     "ExtrapolationWarning": ("errors", "ExtrapolationWarning"),
 }
 _SUBMODULES = {"laws", "plot", "testing", "priors", "data", "model", "inference", "checks",
+               "fitting", "simulate",
                "predict", "results", "io", "likelihoods", "errors"}
 
 __all__ = ["__version__", *_LAZY, *sorted(_SUBMODULES)]
