@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .data import Runs
 from .model import ModelSpec
 
 RHAT_MAX = 1.01
@@ -36,6 +37,12 @@ def convergence_warnings(table: pd.DataFrame, stats: Mapping[str, np.ndarray],
                          n_draws: int) -> list[str]:
     """Warnings from a summary table (r_hat, ess_bulk, ess_tail) and the sampler stats."""
     out: list[str] = []
+    chains = int(np.shape(stats["diverging"])[0]) if "diverging" in stats else 0
+    if chains == 1:
+        out.append("R-hat needs at least 2 chains, so convergence was not checked; "
+                   "fit with --chains 4")
+    elif len(table) and table["ess_bulk"].isna().all():
+        out.append("too few draws to check convergence (R-hat, ESS); increase --draws")
     div = int(np.sum(stats["diverging"])) if "diverging" in stats else 0
     if div:
         out.append(
@@ -68,21 +75,38 @@ def convergence_warnings(table: pd.DataFrame, stats: Mapping[str, np.ndarray],
     return out
 
 
+def design_warnings(spec: ModelSpec, runs: Runs) -> list[str]:
+    """Warn when the runs cannot separate the terms of the law."""
+    inputs = list(spec.law.inputs)
+    if len(inputs) < 2 or runs.n < 3:
+        return []
+    x = np.vstack([runs.log(k) for k in inputs])
+    corr = np.corrcoef(x)
+    pairs = [(inputs[i], inputs[j], corr[i, j]) for i in range(len(inputs))
+             for j in range(i + 1, len(inputs)) if abs(corr[i, j]) > 0.995]
+    return [
+        f"log {a} and log {b} move together in the runs (correlation {c:.3f}): the data "
+        f"cannot separate the {a} and {b} terms of the law, so their split comes from the "
+        f"priors; add runs with other {b}/{a} ratios"
+        for a, b, c in pairs
+    ]
+
+
 def bound_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list[str]:
     """Warn when a parameter's posterior piles up at a bound of its range."""
     out: list[str] = []
-    for p in spec.ordered_params():
-        _key, prior = spec.prior_for(p)
-        if prior.is_fixed or p.name not in draws:
+    for p in spec.sampled():
+        c = spec.coordinate(p)
+        if not c.bounded or p.name not in draws:
             continue
-        kind, lo, hi = spec.coordinate(p)
-        if kind != "interval":
-            continue
-        u = (np.asarray(draws[p.name]) - lo) / (hi - lo)
+        base = np.asarray(draws[p.name], dtype=float)
+        if p.kind == "amplitude":
+            base = base * spec.reference[p.input] ** (-np.asarray(draws[p.exponent]))
+        u = (base - c.lo) / (c.hi - c.lo)
         for side, frac in (("lower", np.mean(u < 0.01)), ("upper", np.mean(u > 0.99))):
             if frac <= PRESSED_FRACTION:
                 continue
-            bound = lo if side == "lower" else hi
+            bound = c.lo if side == "lower" else c.hi
             what = (
                 "the lowest observed loss" if p.kind == "floor" and side == "upper"
                 else f"its {side} bound {bound:.4g}"
@@ -93,18 +117,10 @@ def bound_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list[str
                 if p.kind == "floor" else "the prior's range may be too narrow"
             )
             out.append(
-                f"{p.name} is pressed against {what} ({100 * frac:.0f}% of draws within 1% "
-                f"of it): {hint}"
+                f"{p.base_name} is pressed against {what} ({100 * frac:.0f}% of draws within "
+                f"1% of it): {hint}"
             )
     return out
-
-
-def extrapolation_factors(points: pd.DataFrame, maxima: Mapping[str, float]) -> np.ndarray:
-    """Per point, the largest ratio of an input (N, D, C) to its largest observed value."""
-    ratios = [points[k].to_numpy(dtype=float) / v for k, v in maxima.items() if k in points]
-    if not ratios:
-        return np.ones(len(points))
-    return np.max(np.vstack(ratios), axis=0)
 
 
 def extrapolation_warning(points: pd.DataFrame, maxima: Mapping[str, float]) -> str | None:

@@ -17,21 +17,33 @@ from typing import Any
 
 from ._version import __version__
 from .errors import BayescaleError
+from .inference import SAMPLERS
+from .likelihoods import LIKELIHOODS
 
 EPILOG_FIT = """examples:
   bayescale fit data/chinchilla_runs.csv --law chinchilla -o fit.nc
-  bayescale fit runs.csv --law power --x N --columns loss=error -o fit.nc
+  bayescale fit data/founding_example.csv --law power --x N --columns loss=error -o f.nc
   bayescale fit epoch.csv --law chinchilla --likelihood laplace \\
-      --query "epoch_outlier == False" --priors priors.toml --seed 1 -o fit.nc
+      --query "epoch_outlier == False" --seed 1 -o fit.nc
+  bayescale fit runs.csv --law chinchilla --priors priors.toml -o fit.nc
 
 priors.toml (any parameter; a number fixes it):
-  nu = 4
+  nu = 4            # studentt likelihood only
   alpha = { dist = "LogNormal", mu = -1.2, sigma = 0.6 }
   [E]
   dist = "TruncatedNormal"
   mu = 1.7
   sigma = 0.2
 """
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Wrap one-paragraph descriptions; keep multi-line epilogs (examples) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return super()._fill_text(text, width, indent)
+        return argparse.HelpFormatter._fill_text(self, text, width, indent)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,24 +63,20 @@ def _probability(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be ≥ 1")
-    return value
+def _int_at_least(minimum: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be ≥ {minimum}")
+        return value
+
+    return parse
 
 
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be ≥ 0")
-    return value
+_positive_int, _nonnegative_int = _int_at_least(1), _int_at_least(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,17 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = False
 
     p = sub.add_parser("fit", help="fit a law to a runs table (MCMC) and save the posterior",
                        description="Fit a scaling law to a CSV of training runs with NUTS "
                                    "and save the posterior as NetCDF.",
-                       epilog=EPILOG_FIT, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG_FIT, formatter_class=_Formatter)
     p.add_argument("runs", help="CSV of runs: columns N (params), D (tokens) and/or C (FLOPs), "
                                 "loss")
     p.add_argument("--law", default="chinchilla", help="law name (see 'bayescale laws'); "
                                                        "default chinchilla")
     p.add_argument("--x", choices=["N", "D", "C"], help="input of the 'power' law")
-    p.add_argument("--likelihood", default="studentt", choices=["studentt", "laplace", "normal"],
+    p.add_argument("--likelihood", default="studentt", choices=list(LIKELIHOODS),
                    help="observation model on log loss (default studentt)")
     p.add_argument("--priors", metavar="FILE", help="TOML file overriding priors")
     p.add_argument("--columns", metavar="MAP",
@@ -107,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random seed (same seed → same draws); recorded in the file")
     p.add_argument("--target-accept", type=_probability, default=0.9,
                    help="NUTS target acceptance (0.9)")
-    p.add_argument("--sampler", default="nutpie", choices=["nutpie", "pymc"],
+    p.add_argument("--sampler", default="nutpie", choices=list(SAMPLERS),
                    help="MCMC back-end (default nutpie)")
     p.add_argument("--prob", type=_probability, default=0.95,
                    help="probability of the printed intervals (0.95)")
@@ -120,10 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "equal-tailed interval, R-hat, bulk/tail ESS.",
                        epilog="examples:\n  bayescale summary fit.nc --prob 0.9\n"
                               "  bayescale summary fit.nc --format json",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       formatter_class=_Formatter)
     p.add_argument("fit", help="NetCDF file written by 'bayescale fit'")
     p.add_argument("--prob", type=_probability, default=0.95, help="interval probability (0.95)")
-    p.add_argument("--format", choices=["text", "csv", "json"], default="text")
+    p.add_argument("--format", choices=["text", "csv", "json"], default="text",
+                   help="output format (default text)")
 
     p = sub.add_parser("predict", help="predicted loss with intervals at new N, D (or C)",
                        description="Evaluate the fitted law on the posterior draws at new "
@@ -133,12 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
                               "  bayescale predict fit.nc --at N=7e10,D=1.4e12 "
                               "--at N=4e11,D=8e12\n"
                               "  bayescale predict fit.nc --points targets.csv -o pred.csv",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       formatter_class=_Formatter)
     p.add_argument("fit", help="NetCDF file written by 'bayescale fit'")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--at", action="append", metavar="N=..,D=..",
                        help="a point (repeatable), e.g. N=7e10,D=1.4e12")
     where.add_argument("--points", metavar="CSV", help="CSV of points (columns N, D or C)")
+    p.add_argument("--columns", metavar="MAP",
+                   help="map the points file's column names, e.g. N=params,D=tokens")
     p.add_argument("--prob", type=_probability, default=0.95, help="interval probability (0.95)")
     p.add_argument("-o", "--output", metavar="OUT.csv", help="write a CSV instead of printing")
     p.add_argument("--format", choices=["text", "csv", "json"], default="text",
@@ -150,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "credible bands out to the targets, on log-log axes.",
                        epilog="examples:\n  bayescale plot fit.nc --to N=7e10,D=1.4e12 "
                               "-o extrapolation.png",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       formatter_class=_Formatter)
     p.add_argument("fit", help="NetCDF file written by 'bayescale fit'")
     p.add_argument("--to", action="append", metavar="N=..,D=..",
                    help="a target point (repeatable), marked with its interval")
@@ -192,8 +204,10 @@ def _text_table(df: Any, columns: Sequence[str], headers: Sequence[str],
 
 
 def summary_text(fit: Any, prob: float) -> str:
+    from .predict import percent
+
     table = fit.summary(prob=prob)
-    pct = f"{100 * prob:g}%"
+    pct = f"{percent(prob)}%"
     head = (f"{fit.law.name}: {fit.law.formula}    likelihood {fit.likelihood.name}, "
             f"{fit.runs.n} runs, {fit.n_draws} {fit.group} draws")
     body = _text_table(table, ["median", "mean", "sd", "lower", "upper", "r_hat", "ess_bulk",
@@ -232,9 +246,10 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     from .fitting import check_size, configure, sample_fit
-    from .io import check_writable
+    from .io import NETCDF_SUFFIXES, check_writable, save
 
-    out = check_writable(args.output, overwrite=args.force)
+    out = check_writable(args.output, overwrite=args.force, flag="--force",
+                         suffixes=NETCDF_SUFFIXES)
     spec, runs = configure(args.runs, args.law, likelihood=args.likelihood, priors=args.priors,
                            columns=args.columns, x=args.x, query=args.query)
     settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains,
@@ -251,8 +266,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         result = sample_fit(spec, runs, progress=sys.stderr.isatty() and not args.quiet,
                             **settings)
-    result.meta["command"] = "bayescale " + " ".join(sys.argv[1:])
-    result.save(out, overwrite=args.force)
+    result.meta["command"] = "bayescale " + " ".join(args.argv)
+    save(result, out, overwrite=args.force, flag="--force")
     seed = result.meta["sampler"]["random_seed"]
     _say(args, f"  done in {result.meta['sampling_seconds']:.1f} s (seed {seed}); "
                f"saved {out}")
@@ -291,20 +306,28 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .data import read_table
+    from .data import parse_columns, read_table
     from .io import atomic_write, check_writable, load
-    from .predict import parse_point
+    from .predict import parse_point, percent, require_inputs
 
-    out = check_writable(args.output, overwrite=args.force) if args.output else None
+    out = (check_writable(args.output, overwrite=args.force, flag="--force")
+           if args.output else None)
     fit = load(args.fit)
-    points = read_table(args.points) if args.points else [parse_point(a) for a in args.at]
+    if args.points:
+        points = read_table(args.points)
+        if args.columns:
+            mapping = parse_columns(args.columns)
+            points = points.rename(columns={v: k for k, v in mapping.items()})
+    else:
+        points = [parse_point(a) for a in args.at]
+        for point in points:
+            require_inputs(point, fit.law, "--at")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = fit.predict(points, prob=args.prob)
-    table.insert(len(table.columns) - 5, "prob", args.prob)
     if out is not None:
         atomic_write(out, lambda tmp: table.to_csv(tmp, index=False))
-        print(f"wrote {out} ({len(table)} points, {100 * args.prob:g}% intervals)",
+        print(f"wrote {out} ({len(table)} points, {percent(args.prob)}% intervals)",
               file=sys.stderr)
     elif args.format == "csv":
         sys.stdout.write(table.to_csv(index=False))
@@ -313,7 +336,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(json.dumps({"prob": args.prob, "interval": "equal-tailed", "points": records},
                          indent=2))
     else:
-        pct = f"{100 * args.prob:g}%"
+        pct = f"{percent(args.prob)}%"
         cols = [c for c in table.columns if c != "prob"]
         heads = [{"lower": f"lower {pct}", "upper": f"upper {pct}",
                   "pp_lower": f"pp_lower {pct}", "pp_upper": f"pp_upper {pct}"}.get(c, str(c))
@@ -333,15 +356,17 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     from .io import atomic_write, check_writable, load
     from .plot import extrapolation
-    from .predict import parse_point
+    from .predict import parse_point, require_inputs
 
-    out = check_writable(args.output, overwrite=args.force)
+    out = check_writable(args.output, overwrite=args.force, flag="--force")
     fmt = out.suffix.lower().lstrip(".") or "png"
     if fmt not in plt.gcf().canvas.get_supported_filetypes():
         raise BayescaleError(f"cannot write a {fmt!r} image; use .png, .pdf or .svg")
     plt.close("all")
     fit = load(args.fit)
     targets = [parse_point(t) for t in (args.to or [])]
+    for target in targets:
+        require_inputs(target, fit.law, "--to")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ax = extrapolation(fit, to=targets, probs=(0.5, args.prob), target_prob=args.prob)
@@ -357,8 +382,8 @@ def cmd_laws(args: argparse.Namespace) -> int:
 
     for name in available_laws():
         law = get_law(name)
-        extra = " (X is one of N, D, C: --x)" if name == "power" else ""
-        print(f"{name}\n  {law.formula}{extra}\n  inputs: {', '.join(law.inputs)}    "
+        inputs = "one of N, D, C (--x)" if name == "power" else ", ".join(law.inputs)
+        print(f"{name}\n  {law.formula}\n  inputs: {inputs}    "
               f"parameters: {', '.join(law.param_names)}\n  {law.description}")
     return 0
 
@@ -369,7 +394,9 @@ COMMANDS = {"fit": cmd_fit, "summary": cmd_summary, "predict": cmd_predict, "plo
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     if args.command is None:
         parser.print_help()
         return 1

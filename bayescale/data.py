@@ -51,14 +51,21 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     return out
 
 
-def _rows(mask: np.ndarray, limit: int = 3) -> str:
+def _rows(mask: np.ndarray, file: str | None = None, limit: int = 3) -> str:
+    """Rows counted from 1 after the header; with a file, also its line numbers."""
     idx = np.flatnonzero(mask) + 1
+    plural = "s" if len(idx) > 1 else ""
     shown = ", ".join(str(i) for i in idx[:limit])
     more = f" (and {len(idx) - limit} more)" if len(idx) > limit else ""
-    return f"row{'s' if len(idx) > 1 else ''} {shown}{more}"
+    where = ""
+    if file:
+        lines = ", ".join(str(i + 1) for i in idx[:limit])
+        where = f" (line{plural} {lines} of {Path(file).name})"
+    return f"row{plural} {shown}{more}{where}"
 
 
-def numeric_column(values: pd.Series, label: str, *, positive: bool = True) -> np.ndarray:
+def numeric_column(values: pd.Series, label: str, *, positive: bool = True,
+                   file: str | None = None) -> np.ndarray:
     """Convert one column to float, with an error naming the offending rows."""
     raw = values.to_numpy(dtype=object)
     blank = pd.isna(values).to_numpy() | np.array(
@@ -68,16 +75,16 @@ def numeric_column(values: pd.Series, label: str, *, positive: bool = True) -> n
     bad = ~blank & np.isnan(as_num)
     if bad.any():
         first = raw[np.flatnonzero(bad)[0]]
-        raise DataError(f"column {label}, {_rows(bad)}: not a number (first: {first!r})")
+        raise DataError(f"column {label}, {_rows(bad, file)}: not a number (first: {first!r})")
     if blank.any():
-        raise DataError(f"column {label}, {_rows(blank)}: empty or NaN")
+        raise DataError(f"column {label}, {_rows(blank, file)}: empty or NaN")
     infinite = ~np.isfinite(as_num)
     if infinite.any():
-        raise DataError(f"column {label}, {_rows(infinite)}: not finite")
+        raise DataError(f"column {label}, {_rows(infinite, file)}: not finite")
     if positive and (as_num <= 0).any():
         bad = as_num <= 0
         first = as_num[np.flatnonzero(bad)[0]]
-        raise DataError(f"column {label}, {_rows(bad)}: must be > 0 (first: {first:g})")
+        raise DataError(f"column {label}, {_rows(bad, file)}: must be > 0 (first: {first:g})")
     return as_num
 
 
@@ -133,7 +140,8 @@ def read_inputs(
     for key in dict.fromkeys(to_read):
         name = present[key]
         label = repr(name) if name == key else f"{name!r} ({key})"
-        values[key] = numeric_column(df[name], label)
+        file = source if source and Path(source).suffix else None
+        values[key] = numeric_column(df[name], label, file=file)
     notes: list[str] = []
     if "D" in needed and "D" not in values:
         values["D"] = values["C"] / (COMPUTE_K * values["N"])
@@ -142,6 +150,12 @@ def read_inputs(
         values["C"] = COMPUTE_K * values["N"] * values["D"]
         if "C" in needed:
             notes.append(f"C derived as {COMPUTE_K:g}·N·D")
+    for key, derived in (("C", f"{COMPUTE_K:g}·N·D"), ("D", f"C/({COMPUTE_K:g}·N)")):
+        bad = key in values and key not in present and ~np.isfinite(values[key]) | (
+            values[key] <= 0)
+        if np.any(bad):
+            raise DataError(f"{key} = {derived} is out of floating-point range in "
+                            f"{_rows(np.asarray(bad))}")
     return {k: values[k] for k in CANONICAL if k in values}, notes
 
 
@@ -166,6 +180,14 @@ class Runs:
         """Validate ``df`` for a law that uses ``inputs`` (a subset of N, D, C)."""
         mapping = parse_columns(columns)
         values, notes = read_inputs(df, [*inputs, "loss"], columns=mapping, source=source)
+        for key in inputs:
+            distinct = np.unique(values[key])
+            if len(values[key]) > 1 and len(distinct) < 2:
+                raise DataError(
+                    f"column {mapping.get(key, key)!r}: every run has the same {key} "
+                    f"({distinct[0]:g}), so the law's {key} exponent cannot be learned; "
+                    f"it needs runs at 2 or more values of {key}"
+                )
         return cls(table=pd.DataFrame(values), columns=mapping, source=source,
                    notes=tuple(notes))
 
@@ -225,8 +247,16 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         if p.suffix.lower() in (".parquet", ".pq"):
             return pd.read_parquet(p)
-        sep = "\t" if p.suffix.lower() in (".tsv", ".tab") else ","
-        return pd.read_csv(p, sep=sep)
+        if p.suffix.lower() in (".tsv", ".tab"):
+            return pd.read_csv(p, sep="\t")
+        df = pd.read_csv(p)
+        header = str(df.columns[0])
+        other = next((c for c in (";", "\t", "|") if c in header), None)
+        if len(df.columns) == 1 and other:
+            name = {";": "semicolons", "\t": "tabs", "|": "bars"}[other]
+            raise DataError(f"cannot read {str(p)!r}: it looks separated by {name}, not "
+                            "commas; save it as a comma-separated CSV (or .tsv for tabs)")
+        return df
     except pd.errors.EmptyDataError:
         raise DataError(f"cannot read {str(p)!r}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, ImportError) as exc:

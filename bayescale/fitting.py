@@ -22,7 +22,7 @@ from .errors import DataError, InferenceWarning, SpecError
 from .laws import Law, get_law
 from .model import ModelSpec, build_model
 from .priors import Prior, read_priors_toml
-from .results import ScalingFit
+from .results import ScalingFit, make_datatree
 
 
 def prepare(
@@ -60,7 +60,7 @@ def _resolve_priors(priors: Mapping[str, Any] | str | Path | None) -> Mapping[st
 
 
 def check_size(spec: ModelSpec, runs: Runs) -> None:
-    free = spec.free_params
+    free = [p.name for p in spec.sampled()]
     if not free:
         raise SpecError("every parameter is fixed: nothing to fit")
     if runs.n < len(free):
@@ -112,7 +112,8 @@ def sample_fit(
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "bayescale_version": __version__,
     }
-    result = ScalingFit(dt, spec, runs, meta)
+    result = ScalingFit(make_datatree(runs, "posterior", dt["posterior"].to_dataset(),
+                                      dt["sample_stats"].to_dataset()), spec, runs, meta)
     result.meta["warnings"] = result.check()
     for message in result.warnings:
         warnings.warn(message, InferenceWarning, stacklevel=3)
@@ -199,7 +200,7 @@ def prior_predictive(
     sampled = spec.sample_prior(int(draws), rng)
     prior = xr.Dataset({k: (("chain", "draw"), sampled[k][None, :]) for k in spec.free_params},
                        coords={"chain": [0], "draw": np.arange(draws)})
-    dt = xr.DataTree.from_dict({"prior": prior})
+    dt = make_datatree(runs, "prior", prior)
     meta = {"group": "prior", "sampler": {"random_seed": random_seed, "draws": int(draws)},
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "bayescale_version": __version__}

@@ -22,7 +22,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from ._version import __version__
@@ -38,14 +37,18 @@ SCHEMA_VERSION = 1
 ATTR = "bayescale"
 
 
-def check_writable(path: str | Path, *, overwrite: bool) -> Path:
-    """Refuse to replace an existing file unless asked, and check the folder exists."""
+def check_writable(path: str | Path, *, overwrite: bool, flag: str = "overwrite=True",
+                   suffixes: tuple[str, ...] = ()) -> Path:
+    """Refuse to replace an existing file unless asked (``flag`` names how to ask), and check
+    the folder exists and, when given, the file name's suffix."""
     p = Path(path)
+    if p.is_dir():
+        raise FileFormatError(f"{str(p)!r} is a directory; give a file name")
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise FileFormatError(f"{str(p)!r}: the output is NetCDF; name it with "
+                              f"{' or '.join(suffixes)}")
     if p.exists() and not overwrite:
-        raise FileFormatError(f"{str(p)!r} already exists; pass --force (overwrite=True) to "
-                              "replace it")
-    if p.exists() and p.is_dir():
-        raise FileFormatError(f"{str(p)!r} is a directory")
+        raise FileFormatError(f"{str(p)!r} already exists; use {flag} to replace it")
     if not p.parent.exists():
         raise FileFormatError(f"cannot write {str(p)!r}: folder {str(p.parent)!r} does not exist")
     return p
@@ -63,17 +66,8 @@ def atomic_write(path: Path, write: Any) -> Path:
     return path
 
 
-def _clean_attrs(ds: Any) -> Any:
-    ds = ds.copy()
-    ds.attrs = {}
-    for v in ds.variables.values():
-        v.attrs = {}
-    return ds
-
-
 def to_datatree(fit: ScalingFit) -> Any:
-    import xarray as xr
-
+    """The fit's DataTree with the JSON spec in the root attributes, ready for NetCDF."""
     meta = {
         **fit.meta,
         "schema_version": SCHEMA_VERSION,
@@ -83,27 +77,21 @@ def to_datatree(fit: ScalingFit) -> Any:
         "source": fit.runs.source,
         "notes": list(fit.runs.notes),
     }
-    table = fit.runs.table
-    run = np.arange(len(table))
-    constant = xr.Dataset({k: ("run", table[k].to_numpy()) for k in table if k != "loss"},
-                          coords={"run": run})
-    observed = xr.Dataset({"loss": ("run", table["loss"].to_numpy())}, coords={"run": run})
-    groups = {fit.group: _clean_attrs(fit.dt[fit.group].to_dataset())}
-    if "sample_stats" in fit.dt.children:
-        stats = _clean_attrs(fit.dt["sample_stats"].to_dataset())
-        for name in list(stats.data_vars):
-            if stats[name].dtype == bool:
-                stats[name] = stats[name].astype("int8")
-        groups["sample_stats"] = stats
-    groups["constant_data"] = constant
-    groups["observed_data"] = observed
-    dt = xr.DataTree.from_dict(groups)
-    dt.attrs[ATTR] = json.dumps(meta, sort_keys=True)
+    dt = fit.dt.copy()
+    if "sample_stats" in dt.children:  # netCDF has no boolean type
+        stats = dt["sample_stats"].to_dataset()
+        dt["sample_stats"] = stats.assign({k: stats[k].astype("int8") for k in stats.data_vars
+                                           if stats[k].dtype == bool})
+    dt.attrs = {ATTR: json.dumps(meta, sort_keys=True)}
     return dt
 
 
-def save(fit: ScalingFit, path: str | Path, *, overwrite: bool = False) -> Path:
-    p = check_writable(path, overwrite=overwrite)
+NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
+
+
+def save(fit: ScalingFit, path: str | Path, *, overwrite: bool = False,
+         flag: str = "overwrite=True") -> Path:
+    p = check_writable(path, overwrite=overwrite, flag=flag, suffixes=NETCDF_SUFFIXES)
     dt = to_datatree(fit)
     try:
         return atomic_write(p, lambda tmp: dt.to_netcdf(tmp, engine="netcdf4"))
@@ -154,6 +142,9 @@ def load(path: str | Path) -> ScalingFit:
                     notes=tuple(meta.get("notes", ())))
         if group not in dt.children:
             raise KeyError(group)
+        missing = [k for k in spec.free_params if k not in dt[group].to_dataset()]
+        if missing:
+            raise KeyError(f"{group}/{missing[0]}")
     except BayescaleError as exc:
         raise FileFormatError(f"{str(p)!r}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:

@@ -17,58 +17,97 @@ residuals on real data are ~0.005 (Chinchilla) and seed-to-seed noise up to ~3.5
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .errors import SpecError
+from .laws.base import Param
 from .priors import Prior
 
+_SIGMA = Param("sigma", "positive", "scale of the noise on log loss")
 
-@dataclass(frozen=True)
+
 class Likelihood:
-    name: str
-    params: tuple[str, ...]
-    doc: str
+    """Base class: a location-scale family on log loss."""
+
+    name: ClassVar[str]
+    doc: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]] = (_SIGMA,)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
 
     def default_priors(self) -> dict[str, Prior]:
-        priors = {"sigma": Prior("HalfNormal", sigma=0.05)}
-        if "nu" in self.params:
-            priors["nu"] = Prior.fixed(4.0)
-        return priors
+        return {"sigma": Prior("HalfNormal", sigma=0.05)}
 
     def observe(self, name: str, mu: Any, theta: Mapping[str, Any], observed: Any,
                 dims: str) -> Any:
         """Add the observed variable to the current PyMC model."""
-        import pymc as pm
+        raise NotImplementedError
 
-        if self.name == "normal":
-            return pm.Normal(name, mu=mu, sigma=theta["sigma"], observed=observed, dims=dims)
-        if self.name == "laplace":
-            return pm.Laplace(name, mu=mu, b=theta["sigma"], observed=observed, dims=dims)
-        return pm.StudentT(name, nu=theta["nu"], mu=mu, sigma=theta["sigma"],
-                           observed=observed, dims=dims)
+    def unit_noise(self, rng: np.random.Generator, theta: Mapping[str, np.ndarray],
+                   shape: tuple[int, ...]) -> np.ndarray:
+        """Standardised noise draws (scale 1) of the given shape."""
+        raise NotImplementedError
 
     def noise(self, rng: np.random.Generator, theta: Mapping[str, np.ndarray],
               shape: tuple[int, ...]) -> np.ndarray:
-        """Draws of ε with shape ``shape`` = (draws, points); parameters vary along draws."""
+        """Draws of ε, shape ``shape`` = (draws, k); parameters vary along draws."""
         sigma = np.asarray(theta["sigma"], dtype=float).reshape(-1, 1)
-        if self.name == "normal":
-            unit = rng.standard_normal(shape)
-        elif self.name == "laplace":
-            unit = rng.laplace(0.0, 1.0, shape)
-        else:
-            nu = np.broadcast_to(np.asarray(theta["nu"], dtype=float).reshape(-1, 1), shape)
-            unit = rng.standard_t(nu)
-        return sigma * unit
+        return sigma * self.unit_noise(rng, theta, shape)
+
+    def __repr__(self) -> str:
+        return f"<likelihood {self.name}>"
 
 
-LIKELIHOODS: dict[str, Likelihood] = {
-    "studentt": Likelihood("studentt", ("sigma", "nu"), "Student-t on log loss (nu=4 default)"),
-    "laplace": Likelihood("laplace", ("sigma",), "Laplace on log loss (Huber δ=1e-3 analogue)"),
-    "normal": Likelihood("normal", ("sigma",), "Gaussian on log loss (least squares)"),
-}
+class Normal(Likelihood):
+    name = "normal"
+    doc = "Gaussian on log loss (least squares)"
+
+    def observe(self, name, mu, theta, observed, dims):
+        import pymc as pm
+
+        return pm.Normal(name, mu=mu, sigma=theta["sigma"], observed=observed, dims=dims)
+
+    def unit_noise(self, rng, theta, shape):
+        return rng.standard_normal(shape)
+
+
+class Laplace(Likelihood):
+    name = "laplace"
+    doc = "Laplace on log loss (the Huber δ=1e-3 analogue)"
+
+    def observe(self, name, mu, theta, observed, dims):
+        import pymc as pm
+
+        return pm.Laplace(name, mu=mu, b=theta["sigma"], observed=observed, dims=dims)
+
+    def unit_noise(self, rng, theta, shape):
+        return rng.laplace(0.0, 1.0, shape)
+
+
+class StudentT(Likelihood):
+    name = "studentt"
+    doc = "Student-t on log loss (nu = 4 unless given a prior)"
+    params = (_SIGMA, Param("nu", "positive", "Student-t degrees of freedom"))
+
+    def default_priors(self) -> dict[str, Prior]:
+        return {**super().default_priors(), "nu": Prior.fixed(4.0)}
+
+    def observe(self, name, mu, theta, observed, dims):
+        import pymc as pm
+
+        return pm.StudentT(name, nu=theta["nu"], mu=mu, sigma=theta["sigma"],
+                           observed=observed, dims=dims)
+
+    def unit_noise(self, rng, theta, shape):
+        nu = np.broadcast_to(np.asarray(theta["nu"], dtype=float).reshape(-1, 1), shape)
+        return rng.standard_t(nu)
+
+
+LIKELIHOODS: dict[str, Likelihood] = {lik.name: lik for lik in (StudentT(), Laplace(), Normal())}
 
 
 def get_likelihood(name: str | Likelihood) -> Likelihood:

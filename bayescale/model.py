@@ -4,20 +4,24 @@
 coordinates depend on (reference scales, lowest observed loss). It is plain data: it is stored
 with every fit and rebuilds the same model.
 
-Sampling coordinates (one unconstrained ``<name>_z`` per free parameter):
+Sampling coordinates: the sampler moves in one unconstrained ``<name>_z`` per sampled parameter,
+mapped onto the *base* quantity of the parameter by a :class:`Coordinate`:
 
-* floor ``E``: ``E = L_min · sigmoid(z)`` keeps 0 < E < lowest observed loss;
-* exponent: ``alpha = exp(z)``;
-* amplitude ``A`` paired with exponent ``alpha`` and input ``N``: ``z = log A_ref`` with
-  ``A_ref = A · N_ref^(−alpha)`` and ``N_ref`` the geometric mean of the data. This turns the
+* the base of an amplitude ``A`` (paired with exponent ``alpha`` and input ``N``) is
+  ``A_ref = A · N_ref^(−alpha)``, its reducible term at the reference scale ``N_ref`` (the
+  geometric mean of the data). Sampling ``log A_ref`` instead of ``log A`` turns the
   banana-shaped ``log A``–``alpha`` ridge into nearly orthogonal level and slope and makes NUTS
   several times cheaper (perf.md §2);
-* noise ``sigma``/``nu``: ``exp(z)``.
+* every other parameter is its own base;
+* the coordinate covers the base's range intersected with its prior's support:
+  ``lo + exp(z)`` for a half-line, ``lo + (hi − lo)·sigmoid(z)`` for an interval (the floor
+  ``E`` lives in (0, lowest observed loss)).
 
-Each prior is a density on its *target* (the natural parameter, or ``A_ref``), added as a
+Each prior is a density on its *target* (the public parameter, or ``A_ref``), added as a
 ``Potential`` together with the log-Jacobian of the map from ``z``, so any supported
-distribution can sit on any target. Data, reference scales and prior parameters enter as
-``pm.Data``: a new dataset or new prior values change no graph structure.
+distribution can sit on either target. The runs, reference scales and prior parameters enter as
+``pm.Data`` (all scalars packed in one vector): a new dataset or new prior values change no graph
+structure.
 """
 
 from __future__ import annotations
@@ -38,6 +42,34 @@ from .priors import Prior, parse_priors
 #: Name of the observed variable (log of the loss) and of the observation dimension.
 OBSERVED = "log_loss"
 RUN_DIM = "run"
+
+
+@dataclass(frozen=True)
+class Coordinate:
+    """Map from an unconstrained ``z`` onto ``(lo, inf)`` or ``(lo, hi)``."""
+
+    lo: float
+    hi: float = math.inf
+
+    @property
+    def bounded(self) -> bool:
+        return math.isfinite(self.hi)
+
+    def forward(self, xp: Any, z: Any, lo: Any = None, hi: Any = None) -> tuple[Any, Any]:
+        """(value, log|d value / d z|); ``lo``/``hi`` may be symbolic stand-ins."""
+        lo = self.lo if lo is None else lo
+        if self.bounded:
+            hi = self.hi if hi is None else hi
+            sig = 1.0 / (1.0 + xp.exp(-z))
+            log_jac = xp.log(hi - lo) - xp.logaddexp(0.0, -z) - xp.logaddexp(0.0, z)
+            return lo + (hi - lo) * sig, log_jac
+        return lo + xp.exp(z), z
+
+    def inverse(self, value: float) -> float:
+        if self.bounded:
+            u = min(max((value - self.lo) / (self.hi - self.lo), 1e-9), 1 - 1e-9)
+            return math.log(u / (1 - u))
+        return math.log(max(value - self.lo, 1e-300))
 
 
 @dataclass(frozen=True)
@@ -64,94 +96,143 @@ class ModelSpec:
         scales = runs.scales(law.inputs)
         user = parse_priors(priors)
         defaults = {**law.default_priors(scales), **lik.default_priors()}
-        targets = {p.name for p in law.params} | {
-            p.ref_name for p in law.params if p.ref_name
-        } | set(lik.params)
+        params = [*law.params, *lik.params]
+        targets = {p.name for p in params} | {p.ref_name for p in params if p.ref_name}
         for key in user:
+            owner = [other.name for other in _other_likelihoods(lik) if key in other.param_names]
+            if key not in targets and owner:
+                raise SpecError(
+                    f"priors: {key!r} is a parameter of the {owner[0]} likelihood, not of "
+                    f"{lik.name}; remove it or choose likelihood {owner[0]!r}"
+                )
             if key not in targets:
                 raise SpecError(
                     f"priors: unknown parameter {key!r}; law {law.name!r} with likelihood "
-                    f"{lik.name!r} takes {', '.join(_target_names(law, lik))}"
+                    f"{lik.name!r} takes {', '.join(_target_names(params))}"
                 )
         resolved: dict[str, Prior] = {}
-        for p in law.params:
-            if p.kind == "amplitude":
-                assert p.ref_name is not None
-                if p.name in user and p.ref_name in user:
-                    raise SpecError(
-                        f"priors: give a prior for {p.name!r} or for {p.ref_name!r}, not both"
-                    )
-                key = p.name if p.name in user else p.ref_name
-                resolved[key] = user.get(key, defaults.get(key))
+        for p in params:
+            keys = [k for k in (p.name, p.ref_name) if k and k in user]
+            if len(keys) > 1:
+                raise SpecError(f"priors: give a prior for {p.name!r} or for {p.ref_name!r}, "
+                                "not both")
+            if keys:
+                key, prior = keys[0], user[keys[0]]
             else:
-                resolved[p.name] = user.get(p.name, defaults[p.name])
-        for name in lik.params:
-            resolved[name] = user.get(name, defaults[name])
+                key = next((k for k in (p.base_name, p.name) if k in defaults), None)
+                if key is None:  # a law must provide a default for each parameter
+                    raise SpecError(f"law {law.name!r} has no default prior for {p.name!r}")
+                prior = defaults[key]
+            if p.kind == "floor" and prior.dist == "Beta" and not prior.given & {"lower",
+                                                                               "upper"}:
+                # the documented default: Beta on (0, lowest observed loss), not on (0, 1)
+                prior = prior.with_params(lower=0.0, upper=scales.loss_min)
+            resolved[key] = prior
         spec = cls(law, lik, resolved, scales.reference, scales.loss_min)
         spec._check_supports()
         return spec
 
     def _check_supports(self) -> None:
-        for key, prior in self.priors.items():
-            lo, hi = self.target_bounds(key)
+        for p in self.params:
+            key, prior = self.prior_for(p)
+            lo, hi = self.base_range(p)
             plo, phi = prior.support
             if prior.is_fixed:
                 if not lo < prior.value < hi:
-                    raise SpecError(
-                        f"priors: {key} fixed at {prior.value:g} is outside its range "
-                        f"({lo:g}, {hi:g})" + (" (the lowest observed loss bounds E)"
-                                               if hi == self.loss_min else "")
-                    )
+                    extra = " (E must lie below the lowest observed loss)" if (
+                        p.kind == "floor") else ""
+                    raise SpecError(f"priors: {key} fixed at {prior.value:g} is outside its "
+                                    f"range ({lo:g}, {hi:g}){extra}")
             elif not (plo < hi and phi > lo):
+                raise SpecError(f"priors: {prior.describe()} for {key} puts no mass on its "
+                                f"range ({lo:g}, {hi:g})")
+            elif key != p.base_name and (plo > 0 or math.isfinite(phi)):
                 raise SpecError(
-                    f"priors: {prior.describe()} for {key} puts no mass on its range "
-                    f"({lo:g}, {hi:g})"
+                    f"priors: a bounded prior on {key!r} is not supported, because the sampler "
+                    f"moves in {p.base_name} = {key}·{p.input}_ref^-{p.exponent}; put the "
+                    f"bounds on {p.base_name!r} or use an unbounded prior such as LogNormal"
                 )
 
     # -- parameter bookkeeping --------------------------------------------------------------
-    def target_bounds(self, key: str) -> tuple[float, float]:
-        """The range a prior target lives in."""
-        for p in self.law.params:
-            if key == p.name and p.kind == "floor":
-                return (0.0, self.loss_min)
-        return (0.0, math.inf)
+    @property
+    def params(self) -> list[Param]:
+        """Public parameters: the law's, then the likelihood's."""
+        return [*self.law.params, *self.likelihood.params]
 
     def prior_for(self, p: Param) -> tuple[str, Prior]:
-        """(target, prior) for a law parameter: the target is ``p.name`` or ``p.ref_name``."""
+        """(target, prior) of a parameter: the target is ``p.name`` or ``p.ref_name``."""
         if p.name in self.priors:
             return p.name, self.priors[p.name]
-        assert p.ref_name is not None
-        return p.ref_name, self.priors[p.ref_name]
+        if p.ref_name and p.ref_name in self.priors:
+            return p.ref_name, self.priors[p.ref_name]
+        raise KeyError(p.name)
 
-    def ordered_params(self) -> list[Param]:
-        """Law params with exponents before the amplitudes that need them, then noise params."""
-        order = {"exponent": 0, "floor": 1, "amplitude": 2}
-        law = sorted(self.law.params, key=lambda p: order[p.kind])
-        noise = [Param(n, "exponent", "likelihood scale") for n in self.likelihood.params]
-        return law + noise
+    def base_range(self, p: Param) -> tuple[float, float]:
+        """The natural range of a parameter (and of its base)."""
+        return (0.0, self.loss_min) if p.kind == "floor" else (0.0, math.inf)
+
+    def coordinate(self, p: Param) -> Coordinate:
+        """How the sampler moves for ``p``: its base's range ∩ the prior's support when the
+        prior sits on the base."""
+        lo, hi = self.base_range(p)
+        key, prior = self.prior_for(p)
+        if key == p.base_name and not prior.is_fixed:
+            plo, phi = prior.support
+            lo, hi = max(lo, plo), min(hi, phi)
+        return Coordinate(lo, hi)
+
+    def ordered(self) -> list[Param]:
+        """Public parameters with exponents before the amplitudes that use them."""
+        order = {"exponent": 0, "floor": 1, "positive": 1, "amplitude": 2}
+        return sorted(self.params, key=lambda p: order[p.kind])
+
+    def sampled(self) -> list[Param]:
+        """Parameters with a sampling coordinate (in dependency order)."""
+        return [p for p in self.ordered() if not self.prior_for(p)[1].is_fixed]
+
+    @property
+    def fixed(self) -> dict[str, float]:
+        """Parameters held at a fixed natural-scale value."""
+        out = {}
+        for p in self.params:
+            key, prior = self.prior_for(p)
+            if prior.is_fixed and key == p.name:
+                out[p.name] = prior.value
+        return out
 
     @property
     def free_params(self) -> list[str]:
-        """Public names of the sampled parameters (law first, then noise)."""
-        return [p.name for p in self._public() if not self.prior_for(p)[1].is_fixed]
+        """Public parameters that vary across draws (stored in the posterior), in law order.
+
+        An amplitude whose ``<amp>_ref`` is fixed still varies with its exponent."""
+        fixed = self.fixed
+        return [p.name for p in self.params if p.name not in fixed]
+
+    def to_natural(self, p: Param, base: Any, theta: Mapping[str, Any], xp: Any = np,
+                   log_ref: Any = None) -> Any:
+        """Natural value of ``p`` from its base (``A = A_ref · N_ref^alpha``)."""
+        if p.kind != "amplitude":
+            return base
+        log_ref = math.log(self.reference[p.input]) if log_ref is None else log_ref
+        # as exp(log): inside the graph the law's log(A) then cancels, so extreme exponents
+        # visited in warm-up cannot overflow A
+        return xp.exp(xp.log(base) + theta[p.exponent] * log_ref)
 
     def complete(self, draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Add the fixed parameters to per-draw arrays of the free ones (natural scale)."""
+        """Add the fixed parameters to per-draw arrays of the others (natural scale)."""
         out = {k: np.asarray(v, dtype=float) for k, v in draws.items()}
-        size = next(iter(out.values())).shape if out else (1,)
-        for p in self.ordered_params():
-            key, prior = self.prior_for(p)
-            if not prior.is_fixed:
-                continue
-            value = np.full(size, prior.value)
-            if key != p.name:
-                value = value * self.reference[p.input] ** out[p.exponent]
-            out[p.name] = value
+        shape = next(iter(out.values())).shape if out else (1,)
+        for name, value in self.fixed.items():
+            out[name] = np.full(shape, value)
         return out
 
-    def _public(self) -> list[Param]:
-        noise = [Param(n, "exponent", "likelihood scale") for n in self.likelihood.params]
-        return [*self.law.params, *noise]
+    def structure(self) -> tuple:
+        """What determines the graph (not the numbers in it): a hashable key."""
+        parts = []
+        for p in self.params:
+            key, prior = self.prior_for(p)
+            parts.append((p.name, key, prior.dist, self.coordinate(p).bounded))
+        return (tuple(sorted(self.law.to_dict().items())), self.likelihood.name, tuple(parts))
 
     # -- plain data -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -176,95 +257,76 @@ class ModelSpec:
     def describe_priors(self) -> list[str]:
         """One human-readable line per prior."""
         lines = []
-        for p in self._public():
+        for p in self.params:
             key, prior = self.prior_for(p)
             line = f"{key:<7} ~ {prior.describe()}"
-            if key != p.name and p.kind == "amplitude":
+            if key == p.ref_name:
                 line += (f"   ({key} = {p.name}·{p.input}_ref^-{p.exponent}, "
                          f"{p.input}_ref = {self.reference[p.input]:.3g})")
             lines.append(line)
         return lines
 
-    # -- numpy: prior draws (the fit-free prior predictive) ---------------------------------
+    # -- numpy: prior draws (the fit-free prior predictive) and starting points -------------
     def sample_prior(self, draws: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Natural-scale draws of every public parameter from the priors."""
+        """Natural-scale draws of every parameter from the priors (fixed ones included)."""
         out: dict[str, np.ndarray] = {}
-        for p in self.ordered_params():
+        for p in self.ordered():
             key, prior = self.prior_for(p)
-            lo, hi = self.target_bounds(key)
-            value = _sample_within(prior, rng, draws, lo, hi, key)
-            if key != p.name:  # amplitude with its prior at the reference scale
-                value = value * self.reference[p.input] ** out[p.exponent]
-            out[p.name] = value
+            if prior.is_fixed:
+                value = np.full(draws, prior.value)
+            else:
+                c = self.coordinate(p) if key == p.base_name else Coordinate(0.0)
+                value = _sample_within(prior, rng, draws, c.lo, c.hi, key)
+            # a prior (or fixed value) on <amp>_ref gives A = A_ref·N_ref^alpha
+            out[p.name] = self.to_natural(p, value, out) if key == p.base_name else value
         return out
 
-    def coordinate(self, p: Param) -> tuple[str, float, float]:
-        """How the sampler moves for ``p``: ``("pivot", .., ..)`` for an amplitude (``z`` is
-        ``log <amp>_ref``), else ``("lower", lo, inf)`` (``lo + exp(z)``) or
-        ``("interval", lo, hi)`` (``lo + (hi − lo)·sigmoid(z)``) on the intersection of the
-        parameter's range and its prior's support."""
-        key, prior = self.prior_for(p)
-        if p.kind == "amplitude":
-            return ("pivot", -math.inf, math.inf)
-        lo, hi = self.target_bounds(key)
-        plo, phi = prior.support
-        lo, hi = max(lo, plo), min(hi, phi)
-        return ("interval", lo, hi) if math.isfinite(hi) else ("lower", lo, math.inf)
+    def initial_point(self) -> dict[str, float]:
+        """Unconstrained start (``<name>_z``) at the prior medians."""
+        draws = self.sample_prior(4001, np.random.default_rng(20240601))
+        med = {k: float(np.median(v)) for k, v in draws.items()}
+        z = {}
+        for p in self.sampled():
+            base = med[p.name]
+            if p.kind == "amplitude":
+                base = med[p.name] * self.reference[p.input] ** (-med[p.exponent])
+            z[f"{p.name}_z"] = self.coordinate(p).inverse(base)
+        return z
 
     def settings(self) -> dict[str, float]:
         """Every number the graph uses besides the runs, in a fixed order.
 
         They enter the model as one ``pm.Data`` vector (``settings``): one input instead of
-        dozens keeps the numba compile short, and a new dataset or new prior values only
-        change this vector, not the graph.
+        dozens keeps the numba compile short, and a new dataset or new prior values only change
+        this vector, not the graph.
         """
         out = {"loss_min": self.loss_min}
         out.update({f"log_{k}_ref": math.log(v) for k, v in self.reference.items()})
-        for p in self.ordered_params():
+        for p in self.params:
             key, prior = self.prior_for(p)
-            kind, lo, hi = self.coordinate(p)
-            if not prior.is_fixed and kind != "pivot":
-                out[f"{p.name}_lo"] = lo
-                if kind == "interval":
-                    out[f"{p.name}_hi"] = hi
+            if not prior.is_fixed:
+                c = self.coordinate(p)
+                out[f"{p.name}_lo"] = c.lo
+                if c.bounded:
+                    out[f"{p.name}_hi"] = c.hi
             for name, value in prior.params.items():
                 out[f"prior_{key}_{name}"] = value
         return out
 
-    def initial_point(self) -> dict[str, float]:
-        """Unconstrained start (``<name>_z``) at the prior medians."""
-        rng = np.random.default_rng(20240601)
-        draws = self.sample_prior(4001, rng)
-        med = {k: float(np.median(v)) for k, v in draws.items()}
-        z: dict[str, float] = {}
-        for p in self.ordered_params():
-            if self.prior_for(p)[1].is_fixed:
-                continue
-            kind, lo, hi = self.coordinate(p)
-            if kind == "pivot":
-                value = math.log(med[p.name]) - med[p.exponent] * math.log(
-                    self.reference[p.input])
-            elif kind == "lower":
-                value = math.log(max(med[p.name] - lo, 1e-300))
-            else:
-                u = min(max((med[p.name] - lo) / (hi - lo), 1e-6), 1 - 1e-6)
-                value = math.log(u / (1 - u))
-            z[f"{p.name}_z"] = value
-        return z
+
+def _other_likelihoods(lik: Likelihood) -> list[Likelihood]:
+    from .likelihoods import LIKELIHOODS
+
+    return [other for other in LIKELIHOODS.values() if other.name != lik.name]
 
 
-def _target_names(law: Law, lik: Likelihood) -> list[str]:
-    names = []
-    for p in law.params:
-        names.append(f"{p.name} (or {p.ref_name})" if p.ref_name else p.name)
-    return names + list(lik.params)
+def _target_names(params: list[Param]) -> list[str]:
+    return [f"{p.name} (or {p.ref_name})" if p.ref_name else p.name for p in params]
 
 
 def _sample_within(prior: Prior, rng: np.random.Generator, n: int, lo: float, hi: float,
                    key: str) -> np.ndarray:
     """Draw from ``prior`` restricted to (lo, hi) by rejection (the model truncates the same)."""
-    if prior.is_fixed:
-        return np.full(n, prior.value)
     kept: list[np.ndarray] = []
     total = drawn = 0
     while total < n:
@@ -281,7 +343,10 @@ def _sample_within(prior: Prior, rng: np.random.Generator, n: int, lo: float, hi
 
 
 def build_model(spec: ModelSpec, runs: Runs) -> Any:
-    """Build the PyMC model for ``spec`` on ``runs``. Nothing is sampled here."""
+    """Build the PyMC model for ``spec`` on ``runs``. Nothing is sampled here.
+
+    Deterministics: every public parameter that varies (``spec.free_params``) and
+    ``log_loss_mean`` (the law's log mean per run; not stored in traces)."""
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -296,32 +361,32 @@ def build_model(spec: ModelSpec, runs: Runs) -> Any:
         def number(name: str) -> Any:
             return packed[slot[name]]
 
+        def log_ref(p: Param) -> Any:
+            return number(f"log_{p.input}_ref") if p.kind == "amplitude" else None
+
         init = spec.initial_point()
         theta: dict[str, Any] = {}
-        for p in spec.ordered_params():
+        for p in spec.ordered():  # exponents first: amplitudes need them
             key, prior = spec.prior_for(p)
             params = {k: number(f"prior_{key}_{k}") for k in prior.params}
             if prior.is_fixed:
-                value = params["value"]
-                if key != p.name:  # amplitude fixed at the reference scale
-                    value = value * pt.exp(theta[p.exponent] * number(f"log_{p.input}_ref"))
-                theta[p.name] = value
+                fixed = params["value"]
+                theta[p.name] = (spec.to_natural(p, fixed, theta, pt, log_ref(p))
+                                 if key == p.base_name else fixed)
                 continue
+            coord = spec.coordinate(p)
             z = pm.Flat(f"{p.name}_z", initval=init[f"{p.name}_z"])
-            kind, _, _ = spec.coordinate(p)
-            if kind == "pivot":
-                log_value = z + theta[p.exponent] * number(f"log_{p.input}_ref")
-                value = pt.exp(log_value)
-                target, log_jac = (value, log_value) if key == p.name else (pt.exp(z), z)
-            elif kind == "lower":
-                value = number(f"{p.name}_lo") + pt.exp(z)
-                target, log_jac = value, z
-            else:
-                lo, hi = number(f"{p.name}_lo"), number(f"{p.name}_hi")
-                value = lo + (hi - lo) * pt.sigmoid(z)
-                target, log_jac = value, pt.log(hi - lo) - pt.softplus(-z) - pt.softplus(z)
+            base, log_jac = coord.forward(pt, z, number(f"{p.name}_lo"),
+                                          number(f"{p.name}_hi") if coord.bounded else None)
+            value = spec.to_natural(p, base, theta, pt, log_ref(p))
+            if key == p.base_name:
+                target = base
+            else:  # prior on the natural amplitude: A = A_ref·N_ref^alpha
+                target, log_jac = value, log_jac + theta[p.exponent] * log_ref(p)
             pm.Potential(f"prior_{key}", prior.logp(target, params) + log_jac)
-            theta[p.name] = pm.Deterministic(p.name, value)
+            theta[p.name] = value
+        for name in spec.free_params:
+            theta[name] = pm.Deterministic(name, theta[name])
         mu = pm.Deterministic("log_loss_mean", law.log_loss(pt, logx, theta), dims=RUN_DIM)
         spec.likelihood.observe(OBSERVED, mu, theta, observed, dims=RUN_DIM)
     return model

@@ -26,6 +26,8 @@ from .likelihoods import Likelihood
 
 #: Seed of the observation-noise draws of the posterior predictive.
 PREDICTIVE_SEED = 20240601
+#: Columns a prediction table adds (points may not use these names).
+OUTPUT_COLUMNS = ("prob", "median", "lower", "upper", "pp_lower", "pp_upper")
 
 
 def check_prob(prob: float) -> float:
@@ -36,6 +38,22 @@ def check_prob(prob: float) -> float:
     if not 0 < p < 1:
         raise SpecError(f"prob must be in (0, 1), got {prob!r}")
     return p
+
+
+def percent(prob: float) -> str:
+    """``0.95`` → ``"95"`` (for column names and labels)."""
+    return f"{100 * prob:g}"
+
+
+def require_inputs(point: Mapping[str, float], law: Law, label: str) -> None:
+    """A point must give the law's inputs (for an (N, D) law, N and C also do)."""
+    have = set(point)
+    ok = set(law.inputs) <= have or (set(law.inputs) == {"N", "D"} and {"N", "C"} <= have)
+    if not ok:
+        need = " and ".join(law.inputs) + (" (or N and C)" if set(law.inputs) == {"N", "D"}
+                                           else "")
+        raise SpecError(f"{label} {','.join(f'{k}={v:g}' for k, v in point.items())}: "
+                        f"law {law.name!r} needs {need}")
 
 
 def parse_point(text: str) -> dict[str, float]:
@@ -76,13 +94,27 @@ def as_points(points: Any, law: Law, columns: Mapping[str, str] | None = None,
         df = pd.DataFrame(rows)
     else:
         raise DataError("points must be a DataFrame, a mapping of columns or a list of dicts")
+    clash = [c for c in OUTPUT_COLUMNS if c in df.columns]
+    if clash:
+        raise DataError(f"points: column {clash[0]!r} is a name of the output; rename it")
     values, _ = read_inputs(df, law.inputs, columns=columns, source=source or "points",
                             strict=False)
     out = df.copy()
-    for key in INPUTS:
-        if key in values:
+    for key in INPUTS:  # canonical inputs the user did not give (derived or mapped)
+        if key in values and key not in out.columns:
+            out[key] = values[key]
+        elif key in law.inputs:
             out[key] = values[key]
     return out
+
+
+def path_axis(law: Law) -> str:
+    """The x-axis of a law's extrapolation plot: its input, or compute C for an (N, D) law."""
+    if len(law.inputs) == 1:
+        return law.inputs[0]
+    if set(law.inputs) == {"N", "D"}:
+        return "C"
+    raise SpecError(f"no extrapolation plot for a law with inputs {', '.join(law.inputs)}")
 
 
 def mean_draws(law: Law, theta: Mapping[str, np.ndarray], points: pd.DataFrame) -> np.ndarray:
@@ -100,10 +132,13 @@ def interval_table(points: pd.DataFrame, law: Law, likelihood: Likelihood,
     q = [(1 - prob) / 2, 0.5, (1 + prob) / 2]
     log_mu = mean_draws(law, theta, points)
     lo, med, hi = np.quantile(np.exp(log_mu), q, axis=0)
+    # one noise draw per posterior draw, shared by all points: each point's marginal is exact
+    # and does not depend on which other points are asked for
     rng = np.random.default_rng(seed)
-    observed = np.exp(log_mu + likelihood.noise(rng, theta, log_mu.shape))
+    observed = np.exp(log_mu + likelihood.noise(rng, theta, (log_mu.shape[0], 1)))
     pp_lo, pp_hi = np.quantile(observed, [q[0], q[2]], axis=0)
     out = points.copy()
+    out["prob"] = prob
     out["median"], out["lower"], out["upper"] = med, lo, hi
     out["pp_lower"], out["pp_upper"] = pp_lo, pp_hi
     out.attrs.update({"prob": prob, "interval": "equal-tailed", "law": law.name})
@@ -122,14 +157,12 @@ def extrapolation_paths(law: Law, observed: pd.DataFrame, targets: Sequence[Mapp
     """
     from .data import COMPUTE_K
 
-    if len(law.inputs) == 1:
-        (x,) = law.inputs
+    x = path_axis(law)
+    if x != "C" or law.inputs == ("C",):
         lo = float(observed[x].min())
         hi = max([float(observed[x].max())] + [t[x] for t in targets if x in t])
         grid = np.geomspace(lo, hi * 1.5, n)
         return pd.DataFrame({"path": f"{x}", x: grid})
-    if set(law.inputs) != {"N", "D"}:
-        raise SpecError(f"no extrapolation path for a law with inputs {law.inputs}")
     ratios: list[float] = []
     for t in targets:
         if "N" in t and "D" in t:
@@ -137,7 +170,7 @@ def extrapolation_paths(law: Law, observed: pd.DataFrame, targets: Sequence[Mapp
         elif "N" in t and "C" in t:
             r = t["C"] / (COMPUTE_K * t["N"] ** 2)
         else:
-            raise SpecError("targets of a law in N and D need N and D (or N and C)")
+            require_inputs(t, law, "target")
         if not any(abs(np.log(r / s)) < 1e-6 for s in ratios):
             ratios.append(r)
     if not ratios:
@@ -161,7 +194,7 @@ def band_table(path: pd.DataFrame, law: Law, likelihood: Likelihood,
     out = path.copy()
     for prob in sorted(probs):
         t = interval_table(path, law, likelihood, theta, prob)
-        tag = f"{100 * prob:g}"
+        tag = percent(prob)
         out["median"] = t["median"]
         for col in ("lower", "upper", "pp_lower", "pp_upper"):
             out[f"{col}_{tag}"] = t[col]
@@ -170,6 +203,6 @@ def band_table(path: pd.DataFrame, law: Law, likelihood: Likelihood,
 
 
 __all__ = [
-    "CANONICAL", "PREDICTIVE_SEED", "as_points", "band_table", "check_prob",
-    "extrapolation_paths", "interval_table", "mean_draws", "parse_point",
+    "CANONICAL", "OUTPUT_COLUMNS", "PREDICTIVE_SEED", "as_points", "band_table", "check_prob",
+    "extrapolation_paths", "interval_table", "mean_draws", "parse_point", "path_axis",
 ]

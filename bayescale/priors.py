@@ -43,15 +43,16 @@ class _Dist:
     positive: tuple[str, ...]
     support: Callable[[Mapping[str, float]], tuple[float, float]]
     sample: Callable[[np.random.Generator, int, Mapping[str, float]], np.ndarray]
+    #: ``(pymc, params) -> pymc distribution`` (unit-scale for a rescaled Beta); None for Fixed
+    pymc: Callable[[Any, Mapping[str, Any]], Any] | None
 
 
 def _truncnorm(rng: np.random.Generator, n: int, p: Mapping[str, float]) -> np.ndarray:
-    from scipy.special import ndtr, ndtri
+    from scipy.stats import truncnorm  # exact in the far tails, unlike inverting ndtr
 
-    lo = ndtr((p["lower"] - p["mu"]) / p["sigma"])
-    hi = ndtr((p["upper"] - p["mu"]) / p["sigma"])
-    u = rng.uniform(lo, hi, n)
-    return p["mu"] + p["sigma"] * ndtri(u)
+    a = (p["lower"] - p["mu"]) / p["sigma"]
+    b = (p["upper"] - p["mu"]) / p["sigma"]
+    return truncnorm.rvs(a, b, loc=p["mu"], scale=p["sigma"], size=n, random_state=rng)
 
 
 def _real(p: Mapping[str, float]) -> tuple[float, float]:
@@ -68,28 +69,40 @@ def _bounded(p: Mapping[str, float]) -> tuple[float, float]:
 
 DISTRIBUTIONS: dict[str, _Dist] = {
     "Normal": _Dist(("mu", "sigma"), {}, ("sigma",), _real,
-                    lambda r, n, p: r.normal(p["mu"], p["sigma"], n)),
+                    lambda r, n, p: r.normal(p["mu"], p["sigma"], n),
+                    lambda pm, p: pm.Normal.dist(mu=p["mu"], sigma=p["sigma"])),
     "LogNormal": _Dist(("mu", "sigma"), {}, ("sigma",), _pos,
-                       lambda r, n, p: r.lognormal(p["mu"], p["sigma"], n)),
+                       lambda r, n, p: r.lognormal(p["mu"], p["sigma"], n),
+                       lambda pm, p: pm.LogNormal.dist(mu=p["mu"], sigma=p["sigma"])),
     "HalfNormal": _Dist(("sigma",), {}, ("sigma",), _pos,
-                        lambda r, n, p: np.abs(r.normal(0.0, p["sigma"], n))),
+                        lambda r, n, p: np.abs(r.normal(0.0, p["sigma"], n)),
+                        lambda pm, p: pm.HalfNormal.dist(sigma=p["sigma"])),
     "StudentT": _Dist(("nu",), {"mu": 0.0, "sigma": 1.0}, ("nu", "sigma"), _real,
-                      lambda r, n, p: p["mu"] + p["sigma"] * r.standard_t(p["nu"], n)),
+                      lambda r, n, p: p["mu"] + p["sigma"] * r.standard_t(p["nu"], n),
+                      lambda pm, p: pm.StudentT.dist(nu=p["nu"], mu=p["mu"], sigma=p["sigma"])),
     "HalfStudentT": _Dist(("nu",), {"sigma": 1.0}, ("nu", "sigma"), _pos,
-                          lambda r, n, p: np.abs(p["sigma"] * r.standard_t(p["nu"], n))),
+                          lambda r, n, p: np.abs(p["sigma"] * r.standard_t(p["nu"], n)),
+                          lambda pm, p: pm.HalfStudentT.dist(nu=p["nu"], sigma=p["sigma"])),
     "Gamma": _Dist(("alpha", "beta"), {}, ("alpha", "beta"), _pos,
-                   lambda r, n, p: r.gamma(p["alpha"], 1.0 / p["beta"], n)),
+                   lambda r, n, p: r.gamma(p["alpha"], 1.0 / p["beta"], n),
+                   lambda pm, p: pm.Gamma.dist(alpha=p["alpha"], beta=p["beta"])),
     "Exponential": _Dist(("lam",), {}, ("lam",), _pos,
-                         lambda r, n, p: r.exponential(1.0 / p["lam"], n)),
+                         lambda r, n, p: r.exponential(1.0 / p["lam"], n),
+                         lambda pm, p: pm.Exponential.dist(lam=p["lam"])),
     "Beta": _Dist(("alpha", "beta"), {"lower": 0.0, "upper": 1.0}, ("alpha", "beta"), _bounded,
                   lambda r, n, p: p["lower"] + (p["upper"] - p["lower"]) * r.beta(
-                      p["alpha"], p["beta"], n)),
+                      p["alpha"], p["beta"], n),
+                  lambda pm, p: pm.Beta.dist(alpha=p["alpha"], beta=p["beta"])),
     "Uniform": _Dist(("lower", "upper"), {}, (), _bounded,
-                     lambda r, n, p: r.uniform(p["lower"], p["upper"], n)),
+                     lambda r, n, p: r.uniform(p["lower"], p["upper"], n),
+                     lambda pm, p: pm.Uniform.dist(lower=p["lower"], upper=p["upper"])),
     "TruncatedNormal": _Dist(("mu", "sigma"), {"lower": -_INF, "upper": _INF}, ("sigma",),
-                             _bounded, _truncnorm),
+                             _bounded, _truncnorm,
+                             lambda pm, p: pm.TruncatedNormal.dist(
+                                 mu=p["mu"], sigma=p["sigma"], lower=p["lower"],
+                                 upper=p["upper"])),
     "Fixed": _Dist(("value",), {}, (), lambda p: (p["value"], p["value"]),
-                   lambda r, n, p: np.full(n, p["value"], dtype=float)),
+                   lambda r, n, p: np.full(n, p["value"], dtype=float), None),
 }
 
 
@@ -114,7 +127,7 @@ class Prior:
     4.0
     """
 
-    __slots__ = ("dist", "params")
+    __slots__ = ("dist", "given", "params")
 
     def __init__(self, dist: str, /, **params: float) -> None:
         spec = DISTRIBUTIONS.get(dist)
@@ -151,6 +164,11 @@ class Prior:
             raise SpecError("a fixed value must be finite")
         object.__setattr__(self, "dist", dist)
         object.__setattr__(self, "params", full)
+        object.__setattr__(self, "given", frozenset(params))
+
+    def with_params(self, **params: float) -> Prior:
+        """A copy with some parameters replaced (the others keep their given values)."""
+        return Prior(self.dist, **{k: self.params[k] for k in self.given}, **params)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Prior is immutable")
@@ -192,27 +210,13 @@ class Prior:
         source = self.params if params is None else params
         p = {k: v if hasattr(v, "type") else pt.constant(float(v), dtype="float64")
              for k, v in source.items()}
-        d = self.dist
-        if d == "Beta":
-            width = p["upper"] - p["lower"]
-            unit = (value - p["lower"]) / width
-            return pm.logp(pm.Beta.dist(alpha=p["alpha"], beta=p["beta"]), unit) - pt.log(width)
-        if d == "Fixed":
+        spec = DISTRIBUTIONS[self.dist]
+        if spec.pymc is None:
             raise SpecError("a fixed parameter has no density")
-        dist = {
-            "Normal": lambda: pm.Normal.dist(mu=p["mu"], sigma=p["sigma"]),
-            "LogNormal": lambda: pm.LogNormal.dist(mu=p["mu"], sigma=p["sigma"]),
-            "HalfNormal": lambda: pm.HalfNormal.dist(sigma=p["sigma"]),
-            "StudentT": lambda: pm.StudentT.dist(nu=p["nu"], mu=p["mu"], sigma=p["sigma"]),
-            "HalfStudentT": lambda: pm.HalfStudentT.dist(nu=p["nu"], sigma=p["sigma"]),
-            "Gamma": lambda: pm.Gamma.dist(alpha=p["alpha"], beta=p["beta"]),
-            "Exponential": lambda: pm.Exponential.dist(lam=p["lam"]),
-            "Uniform": lambda: pm.Uniform.dist(lower=p["lower"], upper=p["upper"]),
-            "TruncatedNormal": lambda: pm.TruncatedNormal.dist(
-                mu=p["mu"], sigma=p["sigma"], lower=p["lower"], upper=p["upper"]
-            ),
-        }[d]()
-        return pm.logp(dist, value)
+        if self.dist == "Beta":  # rescaled from (lower, upper) to (0, 1)
+            width = p["upper"] - p["lower"]
+            return pm.logp(spec.pymc(pm, p), (value - p["lower"]) / width) - pt.log(width)
+        return pm.logp(spec.pymc(pm, p), value)
 
     # -- plain-data round trip -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -24,9 +24,35 @@ from .predict import (
     extrapolation_paths,
     interval_table,
     parse_point,
+    require_inputs,
 )
 
 SUMMARY_COLUMNS = ("median", "mean", "sd", "lower", "upper", "r_hat", "ess_bulk", "ess_tail")
+
+
+def make_datatree(runs: Runs, group: str, draws: Any, stats: Any = None) -> Any:
+    """The DataTree of a fit: ``group`` (``posterior`` or ``prior``) on (chain, draw), numeric
+    ``sample_stats`` when given, and the runs as ``constant_data`` (N, D, C on ``run``) and
+    ``observed_data`` (loss)."""
+    import xarray as xr
+
+    def clean(ds: Any) -> Any:
+        ds = ds.copy()
+        ds.attrs = {}
+        for v in ds.variables.values():
+            v.attrs = {}
+        return ds
+
+    run = np.arange(runs.n)
+    table = runs.table
+    groups = {group: clean(draws)}
+    if stats is not None:
+        groups["sample_stats"] = clean(stats)
+    groups["constant_data"] = xr.Dataset(
+        {k: ("run", table[k].to_numpy()) for k in table if k != "loss"}, coords={"run": run})
+    groups["observed_data"] = xr.Dataset({"loss": ("run", table["loss"].to_numpy())},
+                                         coords={"run": run})
+    return xr.DataTree.from_dict(groups)
 
 
 class ScalingFit:
@@ -108,9 +134,7 @@ class ScalingFit:
                           "lower": lo, "upper": hi, **diag}
         table = pd.DataFrame.from_dict(rows, orient="index", columns=list(SUMMARY_COLUMNS))
         table.index.name = "parameter"
-        all_draws = self.draws()
-        fixed = {p: float(np.median(v)) for p, v in all_draws.items()
-                 if p not in self.spec.free_params}
+        fixed = self.spec.fixed
         table.attrs.update({"prob": prob, "interval": "equal-tailed", "fixed": fixed,
                             "group": self.group})
         return table
@@ -139,6 +163,9 @@ class ScalingFit:
 
         if isinstance(points, str):
             points = [parse_point(points)]
+        if isinstance(points, list) and all(isinstance(p, Mapping) for p in points):
+            for p in points:
+                require_inputs(p, self.law, "point")
         table = as_points(points, self.law, columns=self.runs.columns)
         out = interval_table(table, self.law, self.likelihood, self.draws(), prob)
         message = checks.extrapolation_warning(out, self.runs.maxima())
@@ -178,12 +205,13 @@ class ScalingFit:
             out += checks.convergence_warnings(self.summary(), stats, self.n_draws)
         if self.group == "posterior":
             out += checks.bound_warnings(self.spec, self.draws())
+            out += checks.design_warnings(self.spec, self.runs)
         return out
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write to NetCDF (see :mod:`bayescale.io`). Refuses to replace an existing file
-        unless ``overwrite=True``."""
+        """Write to NetCDF (``.nc``; see :mod:`bayescale.io`). Refuses to replace an existing
+        file unless ``overwrite=True``."""
         from .io import save
 
         return save(self, path, overwrite=overwrite)

@@ -16,7 +16,7 @@ from ._version import __version__
 from .data import Runs
 from .laws import get_law
 from .model import ModelSpec
-from .results import ScalingFit
+from .results import ScalingFit, make_datatree
 from .simulate import chinchilla_design, simulate_runs
 
 #: Besiroglu et al. (2024) Table 1 re-fit of the Chinchilla data.
@@ -79,10 +79,8 @@ def fake_fit(
     diverging.reshape(-1)[:divergences] = True
     stats = {"diverging": (("chain", "draw"), diverging),
              "n_steps": (("chain", "draw"), np.full((chains, draws), 7, dtype=np.uint64))}
-    dt = xr.DataTree.from_dict({
-        "posterior": xr.Dataset(post, coords=coords),
-        "sample_stats": xr.Dataset(stats, coords=coords),
-    })
+    dt = make_datatree(run_obj, "posterior", xr.Dataset(post, coords=coords),
+                       xr.Dataset(stats, coords=coords))
     meta = {"group": "posterior", "warnings": list(warnings), "fabricated": True,
             "sampler": {"sampler": "fake", "random_seed": seed, "draws": draws,
                         "chains": chains},

@@ -94,7 +94,7 @@ def test_plot_writes_png(capsys, fit_file, tmp_path):
     code, _, err = run(capsys, "plot", fit_file, "--to", "N=7e10,D=1.4e12", "-o", out)
     assert code == 0 and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     code, _, err = run(capsys, "plot", fit_file, "-o", out)
-    assert code == 1 and "already exists; pass --force" in err
+    assert code == 1 and "already exists; use --force" in err
     code, _, err = run(capsys, "plot", fit_file, "-o", tmp_path / "fig.xyz")
     assert code == 1 and "cannot write a 'xyz' image" in err
     assert not (tmp_path / "fig.xyz").exists()
@@ -109,13 +109,15 @@ def _write(tmp_path, name, frame):
 BAD_RUNS = {
     "missing column": (lambda df: df.drop(columns=["D", "C"]), "column 'D' not found"),
     "non-numeric": (lambda df: df.astype({"N": object}).assign(
-        N=lambda d: ["big", *list(d["N"][1:])]), "column 'N', row 1: not a number"),
+        N=lambda d: ["big", *list(d["N"][1:])]),
+        "column 'N', row 1 (line 2 of bad.csv): not a number"),
     "non-positive": (lambda df: df.assign(loss=lambda d: [-1.0, *list(d["loss"][1:])]),
-                     "column 'loss', row 1: must be > 0"),
+                     "column 'loss', row 1 (line 2 of bad.csv): must be > 0"),
     "NaN": (lambda df: df.assign(D=lambda d: [float("nan"), *list(d["D"][1:])]).drop(
-        columns="C"), "column 'D', row 1: empty or NaN"),
-    "too few rows": (lambda df: df.head(4), "only 4 usable runs, fewer than the 6 free "
-                                            "parameters"),
+        columns="C"), "column 'D', row 1 (line 2 of bad.csv): empty or NaN"),
+    "too few rows": (lambda df: df.iloc[[0, 7, 14, 21]], "only 4 usable runs, fewer than "
+                                                         "the 6 free parameters"),
+    "one model size": (lambda df: df.head(5), "every run has the same N (3e+07)"),
 }
 
 

@@ -35,7 +35,7 @@ def test_prior_predictive_round_trip(tmp_path):
 def test_refuses_to_overwrite(tmp_path, chinchilla_fit):
     path = tmp_path / "fit.nc"
     path.write_text("precious")
-    with pytest.raises(FileFormatError, match="already exists; pass --force"):
+    with pytest.raises(FileFormatError, match="already exists; use overwrite=True"):
         chinchilla_fit.save(path)
     assert path.read_text() == "precious"
     chinchilla_fit.save(path, overwrite=True)
@@ -43,7 +43,9 @@ def test_refuses_to_overwrite(tmp_path, chinchilla_fit):
 
 
 def test_failed_write_leaves_no_file(tmp_path, chinchilla_fit, monkeypatch):
-    def boom(self, *a, **k):
+    def boom(self, path, *a, **k):  # a partial file, then the disk fills up
+        with open(path, "wb") as handle:
+            handle.write(b"CDF\x01 partial")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(xr.DataTree, "to_netcdf", boom)

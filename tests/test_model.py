@@ -8,7 +8,7 @@ from scipy import stats
 from bayescale.data import Runs
 from bayescale.errors import SpecError
 from bayescale.laws import get_law
-from bayescale.model import ModelSpec, build_model
+from bayescale.model import Coordinate, ModelSpec, build_model
 from bayescale.priors import Prior
 from bayescale.simulate import chinchilla_design, simulate_runs
 from bayescale.testing import EPOCH_CHINCHILLA, FOUNDING_EXAMPLE
@@ -77,7 +77,6 @@ def _manual_logp(spec, runs, point, lik="studentt", extra=None):
     lp += amp.logpdf(a_ref) + point["A_z"] + amp.logpdf(b_ref) + point["B_z"]
     expo = stats.lognorm(0.6, scale=0.3)
     if extra == "uniform_alpha":
-        u = (th["alpha"] - 0.1) / 0.9
         th["alpha"] = 0.1 + 0.9 / (1 + math.exp(-point["alpha_z"]))
         th["A"] = a_ref * ref["N"] ** th["alpha"]
         u = (th["alpha"] - 0.1) / 0.9
@@ -107,7 +106,7 @@ def test_model_logp_equals_independent_computation(lik):
 
 def test_bounded_prior_gets_an_interval_coordinate():
     spec, runs, model = make(priors={"alpha": Prior("Uniform", lower=0.1, upper=1.0)})
-    assert spec.coordinate(spec.law.param("alpha")) == ("interval", 0.1, 1.0)
+    assert spec.coordinate(spec.law.param("alpha")) == Coordinate(0.1, 1.0)
     logp = model.compile_logp()
     for point in random_points(model, n=3):
         want = _manual_logp(spec, runs, point, extra="uniform_alpha")
@@ -172,3 +171,58 @@ def test_prior_draws_respect_ranges():
     # A_ref ~ LogNormal(log(reducible/2), 1.5)
     assert np.median(np.log(a_ref)) == pytest.approx(
         math.log(runs.scales(["N"]).reducible / 2), abs=0.1)
+
+
+def test_new_data_and_settings_through_set_data_equal_a_fresh_model():
+    """The contract compile-once relies on: same structure, new runs and numbers via pm.set_data
+    give exactly the log density of a model built from scratch."""
+    import pymc as pm
+
+    spec1, runs1, model = make(seed=0)
+    df2 = simulate_runs("chinchilla", EPOCH_CHINCHILLA, chinchilla_design(n_sizes=4), seed=9)
+    runs2 = Runs.from_frame(df2, ["N", "D"])
+    spec2 = ModelSpec.resolve(spec1.law, "studentt", None, runs2)
+    assert spec2.structure() == spec1.structure() and runs2.n != runs1.n
+    with model:
+        pm.set_data({"log_N": runs2.log("N"), "log_D": runs2.log("D"),
+                     "log_loss_observed": np.log(runs2.loss),
+                     "settings": np.fromiter(spec2.settings().values(), float)},
+                    coords={"run": np.arange(runs2.n)})
+    fresh = build_model(spec2, runs2)
+    reused, rebuilt = model.compile_logp(), fresh.compile_logp()
+    for point in random_points(fresh, n=3):
+        assert reused(point) == pytest.approx(rebuilt(point), rel=1e-12)
+
+
+def test_fixed_reference_amplitude_is_reported_and_varies():
+    spec, _runs, model = make(priors={"A_ref": 0.5})
+    assert "A" in spec.free_params and "A" not in spec.fixed
+    assert [p.name for p in spec.sampled()] == ["alpha", "beta", "E", "sigma", "B"]
+    draws = spec.sample_prior(500, np.random.default_rng(0))
+    np.testing.assert_allclose(draws["A"], 0.5 * spec.reference["N"] ** draws["alpha"])
+    fn = graph_fn(model, [model["A"], model["alpha"]])
+    for point in random_points(model, n=2):
+        a, alpha = fn(point)
+        assert a == pytest.approx(0.5 * spec.reference["N"] ** alpha, rel=1e-12)
+
+
+def test_bounded_prior_on_reference_amplitude_gets_an_interval():
+    spec, _runs, model = make(priors={"A_ref": Prior("Uniform", lower=0.1, upper=2.0)})
+    assert spec.coordinate(spec.law.param("A")) == Coordinate(0.1, 2.0)
+    logp = model.compile_logp()
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # no walls anywhere in the sampler's space
+        point = {k: v + rng.normal(0, 3) for k, v in model.initial_point().items()}
+        assert np.isfinite(logp(point))
+
+
+def test_bounded_prior_on_natural_amplitude_is_refused():
+    with pytest.raises(SpecError, match=r"a bounded prior on .A. is not supported.*A_ref"):
+        make(priors={"A": Prior("Uniform", lower=300, upper=700)})
+
+
+def test_floor_beta_without_bounds_uses_the_floor_range():
+    spec, runs, _ = make(priors={"E": {"dist": "Beta", "alpha": 3, "beta": 2}})
+    assert spec.priors["E"].params["upper"] == runs.loss.min()
+    spec, _, _ = make(priors={"E": {"dist": "Beta", "alpha": 3, "beta": 2, "upper": 2.0}})
+    assert spec.priors["E"].params["upper"] == 2.0

@@ -1,12 +1,14 @@
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 
 import bayescale as bs
 
 
 def test_extrapolation_structure(chinchilla_fit):
-    ax = bs.plot.extrapolation(chinchilla_fit, to=["N=7e10,D=1.4e12"])
+    with pytest.warns(bs.ExtrapolationWarning, match="C 1,225x"):
+        ax = bs.plot.extrapolation(chinchilla_fit, to=["N=7e10,D=1.4e12"])
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert "compute" in ax.get_xlabel() and ax.get_ylabel() == "loss"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -43,3 +45,17 @@ def test_paths_follow_target_ratios(chinchilla_fit, to):
     table = chinchilla_fit.bands(to=to)
     expected = {"D/N = 20", "D/N = 100"} if to else {"D/N = 20"}
     assert set(table["path"]) == expected
+
+
+def test_power_law_in_compute_through_plot_and_cli(tmp_path):
+    from bayescale.cli import main
+    from bayescale.testing import fake_fit
+
+    runs = pd.DataFrame({"C": np.geomspace(1e17, 1e21, 8)})
+    runs["loss"] = 1.8 + 60 * runs["C"] ** -0.1
+    fit = fake_fit("power", x="C", truth={"E": 1.8, "A": 60.0, "alpha": 0.1}, runs=runs)
+    with pytest.warns(bs.ExtrapolationWarning):
+        ax = bs.plot.extrapolation(fit, to=["C=1e24"])
+    assert ax.get_xlabel() == "training compute C (FLOPs)"
+    path = fit.save(tmp_path / "power_c.nc")
+    assert main(["plot", str(path), "--to", "C=1e24", "-o", str(tmp_path / "p.png")]) == 0

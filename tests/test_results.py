@@ -32,8 +32,9 @@ def test_predict_columns_and_ordering(chinchilla_fit):
     points = pd.DataFrame({"N": [1e8, 7e10], "D": [2e9, 1.4e12], "label": ["small", "big"]})
     with pytest.warns(ExtrapolationWarning, match=r"N 70x"):
         out = chinchilla_fit.predict(points, prob=0.95)
-    assert list(out.columns) == ["N", "D", "label", "C", "median", "lower", "upper",
+    assert list(out.columns) == ["N", "D", "label", "C", "prob", "median", "lower", "upper",
                                  "pp_lower", "pp_upper"]
+    assert (out["prob"] == 0.95).all()
     assert out["label"].tolist() == ["small", "big"]
     assert (out["pp_lower"] < out["lower"]).all() and (out["lower"] < out["median"]).all()
     assert (out["median"] < out["upper"]).all() and (out["upper"] < out["pp_upper"]).all()
@@ -73,7 +74,41 @@ def test_predict_errors_name_the_problem(chinchilla_fit):
 def test_no_extrapolation_warning_inside_the_data(chinchilla_fit, recwarn):
     chinchilla_fit.predict({"N": [1e8], "D": [1e9]})
     assert not [w for w in recwarn if issubclass(w.category, ExtrapolationWarning)]
-    assert EXTRAPOLATION_FACTOR == 30
+    big = EXTRAPOLATION_FACTOR * chinchilla_fit.runs.table["N"].max() * 1.01
+    with pytest.warns(ExtrapolationWarning):
+        chinchilla_fit.predict({"N": [big], "D": [1e9]})
+
+
+def test_predictive_interval_of_a_point_does_not_depend_on_the_others(chinchilla_fit):
+    alone = chinchilla_fit.predict({"N": [3e8], "D": [6e9]})
+    together = chinchilla_fit.predict({"N": [1e8, 3e8, 5e8], "D": [2e9, 6e9, 1e9]})
+    assert alone.iloc[0]["pp_lower"] == together.iloc[1]["pp_lower"]
+    assert alone.iloc[0]["pp_upper"] == together.iloc[1]["pp_upper"]
+
+
+def test_points_keep_their_columns_and_reserved_names_are_refused(chinchilla_fit):
+    own_c = chinchilla_fit.predict({"N": [1e8], "D": [2e9], "C": [1.5e18]})
+    assert own_c["C"][0] == 1.5e18
+    for name in ("prob", "median", "pp_upper"):
+        with pytest.raises(DataError, match=f"column '{name}' is a name of the output"):
+            chinchilla_fit.predict({"N": [1e8], "D": [2e9], name: [1]})
+
+
+def test_diagnostics_that_cannot_be_computed_are_reported():
+    one = fake_fit(chains=1, draws=1000)
+    assert any("R-hat needs at least 2 chains" in m for m in one.check())
+    tiny = fake_fit(draws=3)
+    assert any("too few draws to check convergence" in m for m in tiny.check())
+
+
+def test_collinear_design_is_reported():
+    from bayescale.simulate import simulate_runs
+
+    design = pd.DataFrame({"N": np.geomspace(1e7, 1e9, 12)})
+    design["D"] = 20 * design["N"]
+    runs = simulate_runs("chinchilla", EPOCH_CHINCHILLA, design)
+    fit = fake_fit(runs=runs)
+    assert any("log N and log D move together" in m for m in fit.check())
 
 
 def test_checks_report_divergences_rhat_ess_and_bounds():

@@ -47,13 +47,15 @@ def get_law(name: str | Law, *, available: Iterable[str] | None = None, **option
             options["x"] = have[0] if have else "N"
         else:
             raise SpecError(
-                "law 'power' uses one input; choose it with x='N'|'D'|'C' (CLI: --x); "
+                "law 'power' uses one input: choose N, D or C (CLI --x, Python x=); "
                 f"the data has {', '.join(have) if have else 'none of N, D, C'}"
             )
     try:
         return cls(**options)
     except TypeError:
-        raise SpecError(f"law {name!r} takes no options {sorted(options)}") from None
+        extra = ", ".join(sorted(options))
+        raise SpecError(f"law {name!r} has no option {extra} (x applies to law 'power' only)"
+                        ) from None
 
 
 def law_from_dict(data: Mapping[str, Any]) -> Law:

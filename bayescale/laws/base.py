@@ -30,7 +30,7 @@ INPUTS = ("N", "D", "C")
 
 INPUT_DOC = {"N": "parameters", "D": "training tokens", "C": "training compute (FLOPs)"}
 
-ParamKind = Literal["floor", "exponent", "amplitude"]
+ParamKind = Literal["floor", "exponent", "amplitude", "positive"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class Param:
 
     ``floor``: the irreducible loss, bounded to (0, lowest observed loss).
     ``exponent``: a positive decay exponent.
+    ``positive``: any other positive parameter (e.g. a likelihood's scale).
     ``amplitude``: a positive scale multiplying ``input ** -exponent``; the sampler moves in
     ``log`` of its value at the reference scale, ``<name>_ref = A · X_ref^(−exponent)``, which
     may also carry the prior.
@@ -53,6 +54,11 @@ class Param:
     @property
     def ref_name(self) -> str | None:
         return f"{self.name}_ref" if self.kind == "amplitude" else None
+
+    @property
+    def base_name(self) -> str:
+        """The quantity the sampler moves in: ``<name>_ref`` for an amplitude, else the name."""
+        return self.ref_name or self.name
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..predict import parse_point
+from ..predict import parse_point, path_axis, percent
 
 _INPUT_LABEL = {"N": "parameters N", "D": "training tokens D", "C": "training compute C (FLOPs)"}
 
@@ -66,13 +66,12 @@ def extrapolation(
         _, ax = plt.subplots(figsize=(7.5, 5.0), layout="constrained")
     table = fit.bands(to=targets, probs=probs, n=n)
     runs = fit.runs.table
-    x = fit.law.inputs[0] if len(fit.law.inputs) == 1 else "C"
-    colours = plt.get_cmap("viridis")
+    x = path_axis(fit.law)
     what = "posterior" if fit.group == "posterior" else "prior"
 
     sc_kw = {"s": 22, "edgecolor": "white", "linewidth": 0.4, "zorder": 3,
              **(scatter_kwargs or {})}
-    if x == "C":
+    if len(fit.law.inputs) > 1:
         points = ax.scatter(runs["C"], runs["loss"], c=np.log10(runs["N"]), cmap="viridis",
                             label=f"observed runs ({len(runs)})", **sc_kw)
         cbar = ax.figure.colorbar(points, ax=ax, pad=0.01)
@@ -84,35 +83,32 @@ def extrapolation(
     ax.axvline(float(runs[x].max()), color="0.45", linestyle=":", linewidth=1,
                label=f"largest observed {x}")
     paths = list(dict.fromkeys(table["path"]))
+    palette = ["tab:red", "tab:blue", "tab:orange", "tab:purple", "tab:brown"]
     sorted_probs = sorted(probs, reverse=True)
+    several = len(paths) > 1 or x == "C"
     for i, path in enumerate(paths):
         part = table[table["path"] == path]
-        colour = "tab:red" if len(paths) == 1 else colours(0.15 + 0.7 * i / max(len(paths) - 1, 1))
-        suffix = f" ({path})" if len(paths) > 1 or x == "C" else ""
+        colour = palette[i % len(palette)]
+        suffix = f" ({path})" if several else ""
         for j, prob in enumerate(sorted_probs):
-            tag = f"{100 * prob:g}"
+            tag = percent(prob)
             ax.fill_between(part[x], part[f"lower_{tag}"], part[f"upper_{tag}"],
                             color=colour, linewidth=0,
                             **{"alpha": 0.15 + 0.15 * j, **(band_kwargs or {})},
-                            label=f"{tag}% credible band of the mean{suffix}" if i == 0 or
-                            len(paths) > 1 else None)
+                            label=f"{tag}% credible band of the mean{suffix}")
         if predictive:
-            tag = f"{100 * sorted_probs[0]:g}"
+            tag = percent(sorted_probs[0])
             for col in ("pp_lower", "pp_upper"):
                 ax.plot(part[x], part[f"{col}_{tag}"], color=colour, linestyle="--",
-                        linewidth=0.9, label=(f"{tag}% {what} predictive (new run)"
-                                              if col == "pp_lower" and i == 0 else None))
+                        linewidth=0.9, label=(f"{tag}% {what} predictive, new run{suffix}"
+                                              if col == "pp_lower" else None))
         ax.plot(part[x], part["median"], color=colour,
                 **{"linewidth": 1.8, **(line_kwargs or {})},
                 label=f"{what} median{suffix}")
 
     if targets:
-        import warnings
-
-        with warnings.catch_warnings():  # predict already warned the caller via bands
-            warnings.simplefilter("ignore")
-            pred = fit.predict(targets, prob=target_prob)
-        tag = f"{100 * target_prob:g}"
+        pred = fit.predict(targets, prob=target_prob)  # warns when extrapolating far
+        tag = percent(target_prob)
         lines = [f"targets: median [{tag}% interval of the mean]"]
         for k, row in pred.iterrows():
             xv, med = row[x], row["median"]
@@ -133,7 +129,7 @@ def extrapolation(
     _plain_log_ticks(ax.yaxis)
     ax.set_xlabel(_INPUT_LABEL[x])
     ax.set_ylabel("loss")
-    bands = " and ".join(f"{100 * p:g}%" for p in sorted(probs))
+    bands = " and ".join(f"{percent(p)}%" for p in sorted(probs))
     ax.set_title(f"{fit.law.name}: {what} median with {bands} equal-tailed bands",
                  fontsize=10)
     ax.grid(True, which="both", alpha=0.25)
