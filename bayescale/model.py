@@ -182,9 +182,31 @@ class ModelSpec:
         return Coordinate(lo, hi)
 
     def ordered(self) -> list[Param]:
-        """Public parameters with exponents before the amplitudes that use them."""
-        order = {"exponent": 0, "floor": 1, "positive": 1, "amplitude": 2}
+        """Public parameters in dependency order: floor, noise and amplitude bases
+        (``<amp>_ref``) first, then exponents (which may be sampled as slopes that need them),
+        then the natural amplitudes."""
+        order = {"floor": 0, "positive": 0, "exponent": 1, "amplitude": 2}
         return sorted(self.params, key=lambda p: order[p.kind])
+
+    def slope_pair(self, p: Param) -> Param | None:
+        """The amplitude whose term an exponent ``p`` is sampled through, or None.
+
+        For an additive law the data pin down the loss at the reference point,
+        ``L_ref = E + Σ <amp>_ref``, and the log-log slope of each term there,
+        ``s = alpha · A_ref / L_ref``; not ``alpha`` itself, which trades off against E and
+        A_ref along a curved ridge. So ``z = log s`` is sampled:
+        ``log alpha = z + log L_ref − log A_ref``, a shear with unit Jacobian. Used when the
+        exponent's coordinate is the plain half-line (0, inf) and the amplitude's base
+        ``A_ref`` does not itself depend on the exponent (no fixed natural ``A``).
+        """
+        if p.kind != "exponent" or not self.law.additive or self.coordinate(p) != Coordinate(0):
+            return None
+        for amp in self.law.params:
+            if amp.kind == "amplitude" and amp.exponent == p.name:
+                key, _ = self.prior_for(amp)
+                return amp if key == amp.base_name or not self.prior_for(amp)[1].is_fixed \
+                    else None
+        return None
 
     def sampled(self) -> list[Param]:
         """Parameters with a sampling coordinate (in dependency order)."""
@@ -232,7 +254,8 @@ class ModelSpec:
         for p in self.params:
             key, prior = self.prior_for(p)
             parts.append((p.name, key, prior.dist, self.coordinate(p).bounded))
-        return (tuple(sorted(self.law.to_dict().items())), self.likelihood.name, tuple(parts))
+        return (tuple(sorted(self.law.to_dict().items())), self.likelihood.name, tuple(parts),
+                self.pivot_block() is not None)
 
     # -- plain data -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -285,13 +308,100 @@ class ModelSpec:
         """Unconstrained start (``<name>_z``) at the prior medians."""
         draws = self.sample_prior(4001, np.random.default_rng(20240601))
         med = {k: float(np.median(v)) for k, v in draws.items()}
-        z = {}
-        for p in self.sampled():
-            base = med[p.name]
+        base = dict(med)
+        for p in self.params:
             if p.kind == "amplitude":
-                base = med[p.name] * self.reference[p.input] ** (-med[p.exponent])
-            z[f"{p.name}_z"] = self.coordinate(p).inverse(base)
+                base[p.name] = med[p.name] * self.reference[p.input] ** (-med[p.exponent])
+        z = {}
+        block = self.pivot_block()
+        if block is not None:
+            floor, amps = block
+            z_loss, z_floor, z_shares = self.block_inverse(base[floor.name],
+                                                           [base[a.name] for a in amps])
+            z["loss_ref_z"], z[f"{floor.name}_z"] = z_loss, z_floor
+            z.update({f"{a.name}_z": v for a, v in zip(amps, z_shares, strict=False)})
+        for p in self.sampled():
+            if f"{p.name}_z" in z or (block and p in block[1]):
+                continue
+            amp = self.slope_pair(p)
+            if amp is not None:  # z = log(alpha · A_ref / L_ref)
+                z[f"{p.name}_z"] = math.log(med[p.name] * base[amp.name] / self._ref_loss(base))
+            else:
+                z[f"{p.name}_z"] = self.coordinate(p).inverse(base[p.name])
         return z
+
+    def pivot_block(self) -> tuple[Param, list[Param]] | None:
+        """(floor, amplitudes) sampled jointly through the loss at the pivot, or None.
+
+        For an additive law far from saturation the data fix the loss at the reference point,
+        ``L_ref = E + Σ A_ref``, but hardly how it splits between the floor and the terms: E
+        and the A_ref trade off along a curved ridge. So the sampler moves in
+        ``log L_ref``, ``logit(E / min(L_min, L_ref))`` and stick-breaking logits of the
+        terms' shares of ``R = L_ref − E`` (see :meth:`block_forward`). Used when E and every
+        amplitude are sampled on their default ranges; otherwise each parameter has its own
+        :class:`Coordinate`.
+        """
+        if not self.law.additive:
+            return None
+        floors = [p for p in self.law.params if p.kind == "floor"]
+        amps = [p for p in self.law.params if p.kind == "amplitude"]
+        if len(floors) != 1 or not amps:
+            return None
+        (floor,) = floors
+        if self.prior_for(floor)[1].is_fixed or self.coordinate(floor) != Coordinate(
+                0.0, self.loss_min):
+            return None
+        if any(self.prior_for(a)[1].is_fixed or self.coordinate(a) != Coordinate(0.0)
+               for a in amps):
+            return None
+        return floor, amps
+
+    @staticmethod
+    def block_forward(xp: Any, z_loss: Any, z_floor: Any, z_shares: list[Any],
+                      loss_min: Any) -> tuple[Any, list[Any], Any]:
+        """(E, [A_ref ...], log|Jacobian|) from the block's coordinates.
+
+        ``L = exp(z_loss)``; ``E = min(L_min, L)·sigmoid(z_floor)``; ``R = L − E``; the k-th
+        of K terms gets ``share_k = sigmoid(z_k)·(1 − Σ_{j<k} share_j)`` (the last the rest)
+        and ``A_ref_k = share_k·R``. log|J| = z_loss + log ∂E/∂z_floor
+        + Σ log(σ_k (1 − σ_k) rest_k) + (K − 1)·log R.
+        """
+        def log_sigmoid(z: Any) -> Any:
+            return -xp.logaddexp(0.0, -z)
+
+        loss = xp.exp(z_loss)
+        cap = xp.minimum(loss_min, loss)
+        floor = cap * xp.exp(log_sigmoid(z_floor))
+        log_jac = z_loss + xp.log(cap) + log_sigmoid(z_floor) + log_sigmoid(-z_floor)
+        reducible = loss - floor
+        rest, shares = 1.0, []
+        for z in z_shares:
+            share = xp.exp(log_sigmoid(z)) * rest
+            log_jac = log_jac + log_sigmoid(z) + log_sigmoid(-z) + xp.log(rest)
+            shares.append(share)
+            rest = rest - share
+        shares.append(rest)
+        log_jac = log_jac + len(z_shares) * xp.log(reducible)
+        return floor, [share * reducible for share in shares], log_jac
+
+    def block_inverse(self, floor: float, amps: list[float]) -> tuple[float, float, list[float]]:
+        """(z_loss, z_floor, [z_share ...]) for given E and A_ref values."""
+        loss = floor + sum(amps)
+        u = min(max(floor / min(self.loss_min, loss), 1e-9), 1 - 1e-9)
+        reducible, rest, z_shares = loss - floor, 1.0, []
+        for a in amps[:-1]:
+            s = min(max(a / reducible / rest, 1e-9), 1 - 1e-9)
+            z_shares.append(math.log(s / (1 - s)))
+            rest -= a / reducible
+        return math.log(loss), math.log(u / (1 - u)), z_shares
+
+    def _ref_loss(self, base: Mapping[str, Any], xp: Any = math) -> Any:
+        """``L_ref = E + Σ <amp>_ref`` of an additive law, from base values."""
+        total = base[next(p.name for p in self.law.params if p.kind == "floor")]
+        for p in self.law.params:
+            if p.kind == "amplitude":
+                total = total + base[p.name]
+        return total
 
     def settings(self) -> dict[str, float]:
         """Every number the graph uses besides the runs, in a fixed order.
@@ -365,26 +475,79 @@ def build_model(spec: ModelSpec, runs: Runs) -> Any:
             return number(f"log_{p.input}_ref") if p.kind == "amplitude" else None
 
         init = spec.initial_point()
-        theta: dict[str, Any] = {}
-        for p in spec.ordered():  # exponents first: amplitudes need them
-            key, prior = spec.prior_for(p)
-            params = {k: number(f"prior_{key}_{k}") for k in prior.params}
-            if prior.is_fixed:
-                fixed = params["value"]
-                theta[p.name] = (spec.to_natural(p, fixed, theta, pt, log_ref(p))
-                                 if key == p.base_name else fixed)
-                continue
+        theta: dict[str, Any] = {}  # natural values
+        base: dict[str, Any] = {}   # base values (<amp>_ref for amplitudes)
+        jac: dict[str, Any] = {}
+
+        def coordinate(p: Param) -> Any:
             coord = spec.coordinate(p)
             z = pm.Flat(f"{p.name}_z", initval=init[f"{p.name}_z"])
-            base, log_jac = coord.forward(pt, z, number(f"{p.name}_lo"),
-                                          number(f"{p.name}_hi") if coord.bounded else None)
-            value = spec.to_natural(p, base, theta, pt, log_ref(p))
-            if key == p.base_name:
-                target = base
-            else:  # prior on the natural amplitude: A = A_ref·N_ref^alpha
-                target, log_jac = value, log_jac + theta[p.exponent] * log_ref(p)
+            return z, coord.forward(pt, z, number(f"{p.name}_lo"),
+                                    number(f"{p.name}_hi") if coord.bounded else None)
+
+        def potential(p: Param, target: Any, log_jac: Any) -> None:
+            key, prior = spec.prior_for(p)
+            params = {k: number(f"prior_{key}_{k}") for k in prior.params}
             pm.Potential(f"prior_{key}", prior.logp(target, params) + log_jac)
-            theta[p.name] = value
+
+        # 1. floor, noise and amplitude bases: none depends on an exponent
+        block = spec.pivot_block()
+        if block is not None:  # E and the A_ref jointly, through the loss at the pivot
+            floor, amps = block
+            z_loss = pm.Flat("loss_ref_z", initval=init["loss_ref_z"])
+            z_floor = pm.Flat(f"{floor.name}_z", initval=init[f"{floor.name}_z"])
+            z_shares = [pm.Flat(f"{a.name}_z", initval=init[f"{a.name}_z"]) for a in amps[:-1]]
+            e, a_refs, log_jac = spec.block_forward(pt, z_loss, z_floor, z_shares,
+                                                    number("loss_min"))
+            pm.Potential("coordinates", log_jac)
+            base[floor.name], jac[floor.name] = e, 0.0
+            potential(floor, e, 0.0)
+            for a, a_ref in zip(amps, a_refs, strict=True):
+                base[a.name], jac[a.name] = a_ref, 0.0
+                if spec.prior_for(a)[0] == a.base_name:
+                    potential(a, a_ref, 0.0)
+        in_block = set() if block is None else {block[0].name, *(a.name for a in block[1])}
+        for p in spec.params:
+            key, prior = spec.prior_for(p)
+            if p.kind == "exponent" or p.name in in_block or (
+                    p.kind == "amplitude" and key != p.base_name and prior.is_fixed):
+                continue
+            if prior.is_fixed:
+                base[p.name] = number(f"prior_{key}_value")
+                continue
+            _, (base[p.name], jac[p.name]) = coordinate(p)
+            if key == p.base_name:
+                potential(p, base[p.name], jac[p.name])
+        theta.update({p.name: base[p.name] for p in spec.params
+                      if p.kind in ("floor", "positive")})
+        # 2. exponents, as slopes at the pivot where the law allows it
+        for p in spec.params:
+            if p.kind != "exponent":
+                continue
+            key, prior = spec.prior_for(p)
+            if prior.is_fixed:
+                theta[p.name] = number(f"prior_{key}_value")
+                continue
+            amp = spec.slope_pair(p)
+            if amp is not None:
+                z = pm.Flat(f"{p.name}_z", initval=init[f"{p.name}_z"])
+                log_value = z + pt.log(spec._ref_loss(base, pt)) - pt.log(base[amp.name])
+                theta[p.name] = pt.exp(log_value)
+                potential(p, theta[p.name], log_value)
+            else:
+                _, (theta[p.name], log_jac) = coordinate(p)
+                potential(p, theta[p.name], log_jac)
+        # 3. natural amplitudes A = A_ref·N_ref^alpha (or fixed A)
+        for p in spec.params:
+            if p.kind != "amplitude":
+                continue
+            key, prior = spec.prior_for(p)
+            if key != p.base_name and prior.is_fixed:
+                theta[p.name] = number(f"prior_{key}_value")
+                continue
+            theta[p.name] = spec.to_natural(p, base[p.name], theta, pt, log_ref(p))
+            if key != p.base_name:  # prior on natural A: log|dA/dz| adds alpha·log N_ref
+                potential(p, theta[p.name], jac[p.name] + theta[p.exponent] * log_ref(p))
         for name in spec.free_params:
             theta[name] = pm.Deterministic(name, theta[name])
         mu = pm.Deterministic("log_loss_mean", law.log_loss(pt, logx, theta), dims=RUN_DIM)

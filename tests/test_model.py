@@ -64,26 +64,32 @@ def test_numpy_law_equals_graph_law(law):
 
 
 def _manual_logp(spec, runs, point, lik="studentt", extra=None):
-    """Independent log density: scipy priors on the targets + Jacobians + likelihood."""
-    lmin, ref = spec.loss_min, spec.reference
-    s = 1 / (1 + math.exp(-point["E_z"]))
-    th = {"E": lmin * s, "alpha": math.exp(point["alpha_z"]),
-          "beta": math.exp(point["beta_z"]), "sigma": math.exp(point["sigma_z"])}
-    a_ref, b_ref = math.exp(point["A_z"]), math.exp(point["B_z"])
-    th["A"] = a_ref * ref["N"] ** th["alpha"]
-    th["B"] = b_ref * ref["D"] ** th["beta"]
-    lp = stats.beta(2, 2).logpdf(s) + math.log(s) + math.log(1 - s)
+    """Independent log density: scipy priors on the targets + Jacobians + likelihood.
+
+    Coordinates: E and the A_ref through the loss at the pivot (ModelSpec.block_forward, whose
+    Jacobian is checked by finite differences below); exponents on the default half-line are
+    sampled as slopes at the pivot, log alpha = z + log L_ref − log A_ref with
+    L_ref = E + A_ref + B_ref (Jacobian term log alpha)."""
+    ref = spec.reference
+    e, (a_ref, b_ref), log_jac = spec.block_forward(
+        np, point["loss_ref_z"], point["E_z"], [point["A_z"]], spec.loss_min)
+    th = {"E": e, "sigma": math.exp(point["sigma_z"])}
+    l_ref = e + a_ref + b_ref
+    lp = log_jac + stats.beta(2, 2, scale=spec.loss_min).logpdf(e)
     amp = stats.lognorm(1.5, scale=math.exp(math.log(runs.scales(["N"]).reducible / 2)))
-    lp += amp.logpdf(a_ref) + point["A_z"] + amp.logpdf(b_ref) + point["B_z"]
+    lp += amp.logpdf(a_ref) + amp.logpdf(b_ref)
     expo = stats.lognorm(0.6, scale=0.3)
-    if extra == "uniform_alpha":
+    if extra == "uniform_alpha":  # bounded prior: plain interval coordinate, no shear
         th["alpha"] = 0.1 + 0.9 / (1 + math.exp(-point["alpha_z"]))
-        th["A"] = a_ref * ref["N"] ** th["alpha"]
         u = (th["alpha"] - 0.1) / 0.9
         lp += stats.uniform(0.1, 0.9).logpdf(th["alpha"]) + math.log(0.9 * u * (1 - u))
     else:
-        lp += expo.logpdf(th["alpha"]) + point["alpha_z"]
-    lp += expo.logpdf(th["beta"]) + point["beta_z"]
+        th["alpha"] = math.exp(point["alpha_z"]) * l_ref / a_ref
+        lp += expo.logpdf(th["alpha"]) + math.log(th["alpha"])
+    th["beta"] = math.exp(point["beta_z"]) * l_ref / b_ref
+    lp += expo.logpdf(th["beta"]) + math.log(th["beta"])
+    th["A"] = a_ref * ref["N"] ** th["alpha"]
+    th["B"] = b_ref * ref["D"] ** th["beta"]
     lp += stats.halfnorm(scale=0.05).logpdf(th["sigma"]) + point["sigma_z"]
     mu = spec.law.log_loss(np, {k: runs.log(k) for k in ("N", "D")}, th)
     y = np.log(runs.loss)
@@ -119,16 +125,17 @@ def test_prior_on_natural_amplitude_replaces_reference_prior():
     fn = graph_fn(model, [model["A"], model["alpha"]])
     pot = graph_fn(model, model["prior_A"])
     for point in random_points(model, n=3):
-        a, _alpha = fn(point)
-        # density of A at its value plus log|dA/dz| = log A
-        want = stats.lognorm(1, scale=400).logpdf(a) + math.log(a)
+        a, alpha = fn(point)
+        # density of A plus log|dA/dA_ref| = alpha·log N_ref (the map to A_ref has its own
+        # Jacobian in the "coordinates" potential)
+        want = stats.lognorm(1, scale=400).logpdf(a) + alpha * math.log(spec.reference["N"])
         assert float(pot(point)) == pytest.approx(want, rel=1e-9)
 
 
 def test_fixed_parameters_are_not_sampled():
     spec, _runs, model = make(priors={"nu": 5, "beta": 0.3})
     free = {v.name for v in model.free_RVs}
-    assert free == {"E_z", "A_z", "B_z", "alpha_z", "sigma_z"}
+    assert free == {"E_z", "A_z", "loss_ref_z", "alpha_z", "sigma_z"}  # B via the pivot
     assert spec.free_params == ["E", "A", "B", "alpha", "sigma"]
     full = spec.complete({k: np.ones(3) for k in spec.free_params})
     assert full["nu"].tolist() == [5.0] * 3 and full["beta"].tolist() == [0.3] * 3
@@ -197,7 +204,7 @@ def test_new_data_and_settings_through_set_data_equal_a_fresh_model():
 def test_fixed_reference_amplitude_is_reported_and_varies():
     spec, _runs, model = make(priors={"A_ref": 0.5})
     assert "A" in spec.free_params and "A" not in spec.fixed
-    assert [p.name for p in spec.sampled()] == ["alpha", "beta", "E", "sigma", "B"]
+    assert {p.name for p in spec.sampled()} == {"alpha", "beta", "E", "sigma", "B"}
     draws = spec.sample_prior(500, np.random.default_rng(0))
     np.testing.assert_allclose(draws["A"], 0.5 * spec.reference["N"] ** draws["alpha"])
     fn = graph_fn(model, [model["A"], model["alpha"]])
@@ -226,3 +233,36 @@ def test_floor_beta_without_bounds_uses_the_floor_range():
     assert spec.priors["E"].params["upper"] == runs.loss.min()
     spec, _, _ = make(priors={"E": {"dist": "Beta", "alpha": 3, "beta": 2, "upper": 2.0}})
     assert spec.priors["E"].params["upper"] == 2.0
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_pivot_block_jacobian_by_finite_differences(k):
+    """log|det J| of (z_loss, z_floor, z_shares) -> (E, A_ref_1..k) against numerics."""
+    rng = np.random.default_rng(k)
+    for loss_min in (2.0, 50.0):  # cap = L_min, and cap = L_ref
+        z = rng.normal(0, 0.8, k + 1)
+        z[0] += 1.0
+
+        def forward(v, loss_min=loss_min):
+            e, amps, _ = ModelSpec.block_forward(np, v[0], v[1], list(v[2:]), loss_min)
+            return np.array([e, *amps])
+
+        _, amps, log_jac = ModelSpec.block_forward(np, z[0], z[1], list(z[2:]), loss_min)
+        h = 1e-6
+        jac = np.column_stack([(forward(z + h * np.eye(k + 1)[i]) -
+                                forward(z - h * np.eye(k + 1)[i])) / (2 * h)
+                               for i in range(k + 1)])
+        assert log_jac == pytest.approx(np.log(abs(np.linalg.det(jac))), abs=1e-6)
+        assert all(a > 0 for a in amps)
+
+
+def test_pivot_block_round_trip_and_eligibility():
+    spec, _, _ = make()
+    assert spec.pivot_block() is not None
+    z_loss, z_floor, z_shares = spec.block_inverse(1.2, [0.4, 0.9])
+    e, amps, _ = spec.block_forward(np, z_loss, z_floor, z_shares, spec.loss_min)
+    assert e == pytest.approx(1.2) and amps == pytest.approx([0.4, 0.9])
+    # narrower E prior, fixed or bounded amplitude: per-parameter coordinates instead
+    assert make(priors={"E": Prior("Uniform", lower=1.0, upper=1.5)})[0].pivot_block() is None
+    assert make(priors={"A_ref": 0.5})[0].pivot_block() is None
+    assert make(priors={"B_ref": Prior("Uniform", lower=0.1, upper=2)})[0].pivot_block() is None

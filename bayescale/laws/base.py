@@ -81,6 +81,10 @@ class Law(ABC):
     name: ClassVar[str]
     formula: ClassVar[str]
     description: ClassVar[str] = ""
+    #: True when ``L = E + Σ amplitude·input^(−exponent)``: the loss at the reference point is
+    #: then ``E + Σ <amp>_ref``, which lets the model sample each exponent as the log-log slope
+    #: it produces there (see :meth:`bayescale.model.ModelSpec.slope_pair`).
+    additive: ClassVar[bool] = False
     inputs: tuple[str, ...]
     params: tuple[Param, ...]
 

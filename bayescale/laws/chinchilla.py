@@ -32,6 +32,7 @@ class Chinchilla(Law):
     name = "chinchilla"
     formula = "L = E + A / N^alpha + B / D^beta"
     description = "joint law in parameters N and tokens D (Hoffmann et al. 2022)"
+    additive = True
     inputs = ("N", "D")
     params = (
         Param("E", "floor", "irreducible loss"),

@@ -35,6 +35,7 @@ class PowerLaw(Law):
     name = "power"
     formula = "L = E + A * X^(-alpha)"
     description = "single-variable power law with offset; X is one of N, D, C"
+    additive = True
 
     def __init__(self, x: str = "N") -> None:
         if x not in INPUTS:
