@@ -18,6 +18,7 @@ from ._version import __version__
 
 _LAZY = {
     "fit": ("fitting", "fit"),
+    "fit_many": ("fitting", "fit_many"),
     "prior_predictive": ("fitting", "prior_predictive"),
     "load": ("io", "load"),
     "ScalingFit": ("results", "ScalingFit"),

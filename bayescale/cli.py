@@ -13,6 +13,7 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ._version import __version__
@@ -116,11 +117,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random seed (same seed → same draws); recorded in the file")
     p.add_argument("--target-accept", type=_probability, default=0.9,
                    help="NUTS target acceptance (0.9)")
+    p.add_argument("--method", default="mcmc", choices=["mcmc", "map"],
+                   help="mcmc (default) or map: the posterior mode with a Laplace approximation "
+                        "(no compile, well under a second; approximate)")
     p.add_argument("--sampler", default="nutpie", choices=list(SAMPLERS),
                    help="MCMC back-end (default nutpie)")
     p.add_argument("--prob", type=_probability, default=0.95,
                    help="probability of the printed intervals (0.95)")
-    p.add_argument("-o", "--output", required=True, metavar="FIT.nc", help="output NetCDF file")
+    p.add_argument("--by", metavar="COLUMN",
+                   help="fit each group of rows sharing COLUMN's value (compiling once); "
+                        "-o is then a folder receiving GROUP.nc per group and summary.csv")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="with --by: fit groups in this many worker processes")
+    p.add_argument("-o", "--output", required=True, metavar="FIT.nc",
+                   help="output NetCDF file (a folder with --by)")
     p.add_argument("--force", action="store_true", help="replace the output file if it exists")
     p.add_argument("--quiet", action="store_true", help="print only warnings and errors")
 
@@ -214,7 +224,10 @@ def summary_text(fit: Any, prob: float) -> str:
                                "ess_tail"],
                        ["median", "mean", "sd", f"lower {pct}", f"upper {pct}", "r_hat",
                         "ess_bulk", "ess_tail"], index="parameter")
-    lines = [head, f"{pct} equal-tailed credible intervals", body]
+    kind = {"mcmc": "credible intervals",
+            "laplace": "intervals of an APPROXIMATE posterior (Laplace at the mode, no MCMC)",
+            "prior": "prior intervals"}[fit.method]
+    lines = [head, f"{pct} equal-tailed {kind}", body]
     fixed = table.attrs.get("fixed") or {}
     if fixed:
         lines.append("fixed: " + ", ".join(f"{k} = {v:g}" for k, v in fixed.items()))
@@ -228,7 +241,7 @@ def _summary_json(fit: Any, prob: float) -> dict[str, Any]:
     return {
         "law": fit.law.to_dict(), "formula": fit.law.formula,
         "likelihood": fit.likelihood.name, "prob": prob, "interval": "equal-tailed",
-        "runs": fit.runs.n, "draws": fit.n_draws,
+        "runs": fit.runs.n, "draws": fit.n_draws, "method": fit.method,
         "parameters": {name: {k: (None if v != v else float(v)) for k, v in row.items()}
                        for name, row in table.to_dict(orient="index").items()},
         "fixed": table.attrs.get("fixed", {}),
@@ -245,6 +258,10 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    if args.by:
+        return _fit_groups(args)
+    if args.workers:
+        raise BayescaleError("--workers applies to --by only")
     from .fitting import check_size, configure, sample_fit
     from .io import NETCDF_SUFFIXES, check_writable, save
 
@@ -254,14 +271,15 @@ def cmd_fit(args: argparse.Namespace) -> int:
                            columns=args.columns, x=args.x, query=args.query)
     settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains,
                 "random_seed": args.seed, "target_accept": args.target_accept,
-                "sampler": args.sampler}
+                "sampler": args.sampler, "method": args.method}
     check_size(spec, runs)
     _say(args, f"bayescale {__version__}: fitting {spec.law.name} ({spec.likelihood.name} "
                f"likelihood) to {runs.n} runs from {args.runs}")
     for note in runs.notes:
         _say(args, f"  note: {note}")
     _say(args, f"  sampling: {args.sampler}, {args.chains} chains x ({args.tune} tune + "
-               f"{args.draws} draws)...")
+               f"{args.draws} draws)..." if args.method == "mcmc" else
+               "  approximate fit: posterior mode + Laplace approximation (no MCMC)...")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = sample_fit(spec, runs, progress=sys.stderr.isatty() and not args.quiet,
@@ -273,6 +291,84 @@ def cmd_fit(args: argparse.Namespace) -> int:
                f"saved {out}")
     if not args.quiet:
         print(summary_text(result, args.prob))
+    _print_warnings(caught)
+    return 0
+
+
+def _safe_name(name: Any) -> str:
+    text = "_".join(map(str, name)) if isinstance(name, tuple) else str(name)
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in text).strip("._") or "group"
+
+
+def _fit_groups(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .fitting import fit_many, split_groups
+    from .io import atomic_write, save
+    from .predict import percent
+
+    folder = Path(args.output)
+    if folder.suffix.lower() in (".nc", ".nc4", ".netcdf") or (folder.exists() and
+                                                                 not folder.is_dir()):
+        raise BayescaleError(f"--by writes one file per group: -o {args.output!r} must be a "
+                             "folder")
+    if not folder.parent.exists():
+        raise BayescaleError(f"cannot write into {str(folder)!r}: folder "
+                             f"{str(folder.parent)!r} does not exist")
+    groups = split_groups(args.runs, args.by, args.query)
+    names: dict[Any, str] = {}
+    for name in groups:
+        base, k = _safe_name(name), 1
+        while base in names.values():
+            k += 1
+            base = f"{_safe_name(name)}_{k}"
+        names[name] = base
+    targets = [folder / f"{n}.nc" for n in names.values()] + [folder / "summary.csv"]
+    clash = [t for t in targets if t.exists()]
+    if clash and not args.force:
+        raise BayescaleError(f"{str(clash[0])!r} already exists; use --force to replace it")
+    executor = None
+    if args.workers:
+        from concurrent.futures import ProcessPoolExecutor
+
+        executor = ProcessPoolExecutor(args.workers)
+    _say(args, f"bayescale {__version__}: fitting {args.law} to each of the {len(groups)} "
+               f"groups of {args.by!r} in {args.runs}")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fits = fit_many(groups, args.law, likelihood=args.likelihood,
+                            priors=args.priors, columns=args.columns, x=args.x,
+                            draws=args.draws, tune=args.tune,
+                            chains=args.chains, random_seed=args.seed,
+                            target_accept=args.target_accept, sampler=args.sampler,
+                            method=args.method, executor=executor,
+                            progress=sys.stderr.isatty() and not args.quiet)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    folder.mkdir(exist_ok=True)
+    rows = []
+    for name, fit in fits.items():
+        fit.meta["command"] = "bayescale " + " ".join(args.argv)
+        fit.meta["group"] = "posterior"
+        fit.meta["by"] = {str(args.by): str(name)}
+        save(fit, folder / f"{names[name]}.nc", overwrite=args.force, flag="--force")
+        table = fit.summary(prob=args.prob).reset_index()
+        table.insert(0, "group", str(name))
+        table.insert(2, "prob", args.prob)
+        table["warnings"] = len(fit.warnings)
+        rows.append(table)
+    summary = pd.concat(rows, ignore_index=True)
+    atomic_write(folder / "summary.csv", lambda tmp: summary.to_csv(tmp, index=False))
+    _say(args, f"  saved {len(fits)} fits and summary.csv in {folder}")
+    if not args.quiet:
+        wide = summary.pivot(index="group", columns="parameter", values="median")
+        wide = wide[[c for c in fits[next(iter(fits))].spec.free_params if c in wide]]
+        wide.insert(0, "warnings", summary.groupby("group")["warnings"].first())
+        print(f"posterior medians per group ({percent(args.prob)}% intervals in "
+              f"{folder / 'summary.csv'})")
+        print(_text_table(wide, list(wide.columns), list(wide.columns), index="group"))
     _print_warnings(caught)
     return 0
 

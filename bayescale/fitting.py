@@ -20,7 +20,7 @@ from ._version import __version__
 from .data import Runs, filter_rows, read_table
 from .errors import DataError, InferenceWarning, SpecError
 from .laws import Law, get_law
-from .model import ModelSpec, build_model
+from .model import ModelSpec
 from .priors import Prior, read_priors_toml
 from .results import ScalingFit, make_datatree
 
@@ -85,10 +85,14 @@ def configure(
     return ModelSpec.resolve(law_obj, likelihood, _resolve_priors(priors), runs), runs
 
 
+METHODS = ("mcmc", "map")
+
+
 def sample_fit(
     spec: ModelSpec,
     runs: Runs,
     *,
+    method: str = "mcmc",
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -96,27 +100,66 @@ def sample_fit(
     target_accept: float = 0.9,
     sampler: str = "nutpie",
     progress: bool = False,
+    warn: bool = True,
 ) -> ScalingFit:
-    """MCMC for a configured model (see :func:`fit`)."""
+    """Fit a configured model (see :func:`fit`)."""
     check_size(spec, runs)
+    if method not in METHODS:
+        raise SpecError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     settings = inference.SamplerSettings(
         sampler=sampler, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
         target_accept=target_accept, progress=progress,
     ).validated()
-    model = build_model(spec, runs)
-    dt, seconds = inference.sample(model, spec.free_params, settings)
+    created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    if method == "map":
+        return _laplace_fit(spec, runs, settings, created, warn)
+    dt, timing = inference.sample(spec, runs, settings)
     meta = {
         "group": "posterior",
+        "method": "mcmc",
         "sampler": settings.to_dict(),
-        "sampling_seconds": round(seconds, 3),
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "sampling_seconds": round(timing["sampling"], 3),
+        "compile_seconds": round(timing["compile"], 3),
+        "created": created,
         "bayescale_version": __version__,
     }
     result = ScalingFit(make_datatree(runs, "posterior", dt["posterior"].to_dataset(),
                                       dt["sample_stats"].to_dataset()), spec, runs, meta)
+    return _finish(result, warn)
+
+
+def _laplace_fit(spec: ModelSpec, runs: Runs, settings: inference.SamplerSettings,
+                 created: str, warn: bool) -> ScalingFit:
+    import time
+
+    import xarray as xr
+
+    from .laplace import fit_laplace
+
+    start = time.perf_counter()
+    n = settings.draws * settings.chains
+    draws, info = fit_laplace(spec, runs, draws=n, random_seed=settings.random_seed)
+    post = xr.Dataset({k: (("chain", "draw"), v[None, :]) for k, v in draws.items()},
+                      coords={"chain": [0], "draw": np.arange(n)})
+    meta = {
+        "group": "posterior",
+        "method": "laplace",
+        "sampler": {"sampler": "laplace", "draws": n, "random_seed": settings.random_seed},
+        "map": info["map"],
+        "sampling_seconds": round(time.perf_counter() - start, 3),
+        "created": created,
+        "bayescale_version": __version__,
+    }
+    result = ScalingFit(make_datatree(runs, "posterior", post), spec, runs, meta)
+    result.meta["approximation_messages"] = info["messages"]
+    return _finish(result, warn)
+
+
+def _finish(result: ScalingFit, warn: bool) -> ScalingFit:
     result.meta["warnings"] = result.check()
-    for message in result.warnings:
-        warnings.warn(message, InferenceWarning, stacklevel=3)
+    if warn:
+        for message in result.warnings:
+            warnings.warn(message, InferenceWarning, stacklevel=4)
     return result
 
 
@@ -129,6 +172,7 @@ def fit(
     columns: str | Mapping[str, str] | None = None,
     x: str | None = None,
     query: str | None = None,
+    method: str = "mcmc",
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -137,7 +181,7 @@ def fit(
     sampler: str = "nutpie",
     progress: bool = False,
 ) -> ScalingFit:
-    """Fit a scaling law to training runs with NUTS.
+    """Fit a scaling law to training runs with NUTS (or, approximately, MAP + Laplace).
 
     Parameters
     ----------
@@ -155,6 +199,10 @@ def fit(
     columns : "N=params,D=tokens,loss=val_loss" or mapping, optional
     query : str, optional
         pandas query selecting rows, e.g. ``"epoch_outlier == False"``.
+    method : {"mcmc", "map"}
+        ``"map"``: the posterior mode and a Laplace approximation around it, computed in
+        numpy in well under a second with no compile; approximate (see
+        :mod:`bayescale.laplace`), labelled so in the fit. ``draws × chains`` draws.
     draws, tune, chains, random_seed, target_accept, sampler, progress
         MCMC settings; the same seed gives identical draws.
 
@@ -166,7 +214,7 @@ def fit(
     """
     spec, runs = configure(data, law, likelihood=likelihood, priors=priors, columns=columns,
                            x=x, query=query)
-    return sample_fit(spec, runs, draws=draws, tune=tune, chains=chains,
+    return sample_fit(spec, runs, method=method, draws=draws, tune=tune, chains=chains,
                       random_seed=random_seed, target_accept=target_accept, sampler=sampler,
                       progress=progress)
 
@@ -207,4 +255,146 @@ def prior_predictive(
     return ScalingFit(dt, spec, runs, meta)
 
 
-__all__ = ["configure", "fit", "prepare", "prior_predictive", "sample_fit"]
+def fit_many(
+    data: pd.DataFrame | str | Path | Mapping[Any, pd.DataFrame],
+    law: str | Law = "chinchilla",
+    *,
+    by: str | list[str] | None = None,
+    likelihood: str = "studentt",
+    priors: Mapping[str, Prior | Mapping[str, Any] | float] | str | Path | None = None,
+    columns: str | Mapping[str, str] | None = None,
+    x: str | None = None,
+    query: str | None = None,
+    method: str = "mcmc",
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_seed: int | None = None,
+    target_accept: float = 0.9,
+    sampler: str = "nutpie",
+    executor: Any = None,
+    progress: bool = True,
+) -> dict[Any, ScalingFit]:
+    """Fit one law to many groups (tasks, datasets, seeds), compiling once.
+
+    Parameters
+    ----------
+    data : DataFrame with a ``by`` column (or columns), a CSV path, or a mapping of group
+        name → DataFrame.
+    by : the grouping column(s) of ``data``.
+    random_seed : one seed for the whole call; each group gets its own seed derived from it
+        (recorded in its fit), so results do not depend on the order or number of workers.
+    executor : optional ``concurrent.futures.Executor`` (a process pool, or a Dask or Ray
+        executor) to spread groups over workers; each worker process compiles once per model
+        structure. Without one, groups run one after another in this process (chains already
+        use the cores).
+    progress : show a progress bar.
+
+    Returns
+    -------
+    dict
+        Group name → ScalingFit, in the order of the groups. Every group is validated before
+        any sampling; an unusable group raises a :class:`DataError` naming it. Inference
+        warnings are kept per fit and summarised in one :class:`InferenceWarning`.
+    """
+    groups = split_groups(data, by, query)
+    if not groups:
+        raise DataError("fit_many: no groups to fit")
+    tasks = []
+    for name, frame in groups.items():
+        try:
+            spec, runs = configure(frame, law, likelihood=likelihood, priors=priors,
+                                   columns=columns, x=x)
+            check_size(spec, runs)
+        except (DataError, SpecError) as exc:
+            raise type(exc)(f"group {name!r}: {exc}") from None
+        tasks.append((name, spec, runs))
+    base = inference.SamplerSettings(
+        sampler=sampler, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+        target_accept=target_accept).validated()
+    seeds = np.random.SeedSequence(base.random_seed).generate_state(len(tasks))
+    settings = {"draws": base.draws, "tune": base.tune, "chains": base.chains,
+                "target_accept": base.target_accept, "sampler": base.sampler,
+                "method": method}
+    results: dict[Any, ScalingFit] = {}
+    with _progress(progress, len(tasks)) as advance:
+        if executor is None:
+            for (name, spec, runs), seed in zip(tasks, seeds, strict=True):
+                results[name] = sample_fit(spec, runs, random_seed=int(seed), warn=False,
+                                           **settings)
+                advance()
+        else:
+            futures = {executor.submit(_fit_task, spec.to_dict(), runs, int(seed), settings):
+                       name for (name, spec, runs), seed in zip(tasks, seeds, strict=True)}
+            from concurrent.futures import as_completed
+
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                advance()
+            results = {name: results[name] for name, _, _ in tasks}
+    troubled = [name for name, f in results.items() if f.warnings]
+    if troubled:
+        shown = ", ".join(repr(t) for t in troubled[:5])
+        more = f" and {len(troubled) - 5} more" if len(troubled) > 5 else ""
+        warnings.warn(f"{len(troubled)} of {len(results)} groups have inference warnings "
+                      f"({shown}{more}); see fit.warnings of each", InferenceWarning,
+                      stacklevel=2)
+    return results
+
+
+def _fit_task(spec: Mapping[str, Any], runs: Runs, seed: int,
+              settings: Mapping[str, Any]) -> ScalingFit:
+    """One group in a worker (plain data in: picklable for process, Dask or Ray executors)."""
+    return sample_fit(ModelSpec.from_dict(spec), runs, random_seed=seed, warn=False,
+                      **settings)
+
+
+def split_groups(data: Any, by: str | list[str] | None,
+                  query: str | None) -> dict[Any, pd.DataFrame]:
+    if isinstance(data, Mapping):
+        if by is not None:
+            raise SpecError("fit_many: give either a mapping of groups or by=, not both")
+        groups = {k: (filter_rows(v, query) if query else v) for k, v in data.items()}
+        return {k: v.reset_index(drop=True) for k, v in groups.items()}
+    if isinstance(data, (str, Path)):
+        data = read_table(data)
+    if not isinstance(data, pd.DataFrame):
+        raise DataError("fit_many: data must be a DataFrame, a CSV path or a mapping of "
+                        "group name to DataFrame")
+    if by is None:
+        raise SpecError("fit_many: name the grouping column(s) with by=")
+    keys = [by] if isinstance(by, str) else list(by)
+    missing = [k for k in keys if k not in data.columns]
+    if missing:
+        raise DataError(f"--by: column {missing[0]!r} not found; columns present: "
+                        f"{', '.join(map(str, data.columns))}")
+    if query:
+        data = filter_rows(data, query)
+    return {name if len(keys) > 1 else name[0]: frame.reset_index(drop=True)
+            for name, frame in data.groupby(keys, sort=False)}
+
+
+class _progress:
+    """A rich progress bar on stderr (terminal or notebook), or nothing."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled, self.total = enabled, total
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return lambda: None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("fitting groups", total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+__all__ = ["configure", "fit", "fit_many", "prepare", "prior_predictive", "sample_fit"]

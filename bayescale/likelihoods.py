@@ -52,6 +52,10 @@ class Likelihood:
         """Standardised noise draws (scale 1) of the given shape."""
         raise NotImplementedError
 
+    def logpdf(self, y: np.ndarray, mu: np.ndarray, theta: Mapping[str, Any]) -> np.ndarray:
+        """Pointwise log-density of observed log losses ``y`` (numpy, scipy)."""
+        raise NotImplementedError
+
     def noise(self, rng: np.random.Generator, theta: Mapping[str, np.ndarray],
               shape: tuple[int, ...]) -> np.ndarray:
         """Draws of ε, shape ``shape`` = (draws, k); parameters vary along draws."""
@@ -74,6 +78,10 @@ class Normal(Likelihood):
     def unit_noise(self, rng, theta, shape):
         return rng.standard_normal(shape)
 
+    def logpdf(self, y, mu, theta):
+        sigma = theta["sigma"]
+        return -0.5 * ((y - mu) / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi)
+
 
 class Laplace(Likelihood):
     name = "laplace"
@@ -86,6 +94,9 @@ class Laplace(Likelihood):
 
     def unit_noise(self, rng, theta, shape):
         return rng.laplace(0.0, 1.0, shape)
+
+    def logpdf(self, y, mu, theta):
+        return -np.abs(y - mu) / theta["sigma"] - np.log(2 * theta["sigma"])
 
 
 class StudentT(Likelihood):
@@ -105,6 +116,13 @@ class StudentT(Likelihood):
     def unit_noise(self, rng, theta, shape):
         nu = np.broadcast_to(np.asarray(theta["nu"], dtype=float).reshape(-1, 1), shape)
         return rng.standard_t(nu)
+
+    def logpdf(self, y, mu, theta):
+        from scipy.special import gammaln
+
+        nu, sigma = theta["nu"], theta["sigma"]
+        return (gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(nu * np.pi)
+                - np.log(sigma) - (nu + 1) / 2 * np.log1p(((y - mu) / sigma) ** 2 / nu))
 
 
 LIKELIHOODS: dict[str, Likelihood] = {lik.name: lik for lik in (StudentT(), Laplace(), Normal())}

@@ -73,6 +73,16 @@ class Coordinate:
 
 
 @dataclass(frozen=True)
+class Transformed:
+    """Natural parameters, prior terms ``(key, prior, target, log_jac)`` and the joint
+    log-Jacobian of the pivot block, from the sampler's coordinates."""
+
+    theta: dict[str, Any]
+    terms: list[tuple[str, Prior, Any, Any]]
+    log_jac: Any
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """Everything that defines the model, as plain data."""
 
@@ -395,6 +405,104 @@ class ModelSpec:
             rest -= a / reducible
         return math.log(loss), math.log(u / (1 - u)), z_shares
 
+    def z_names(self) -> list[str]:
+        """Names of the sampler's coordinates, in the model's order."""
+        names = []
+        block = self.pivot_block()
+        if block is not None:
+            floor, amps = block
+            names += ["loss_ref_z", f"{floor.name}_z", *(f"{a.name}_z" for a in amps[:-1])]
+        in_block = set() if block is None else {block[0].name, *(a.name for a in block[1])}
+        sampled = [p for p in self.params if not self.prior_for(p)[1].is_fixed
+                   and p.name not in in_block]
+        names += [f"{p.name}_z" for p in sampled if p.kind != "exponent"]
+        names += [f"{p.name}_z" for p in sampled if p.kind == "exponent"]
+        return names
+
+    def transform(self, xp: Any, z: Mapping[str, Any], number: Any) -> Transformed:
+        """From the sampler's coordinates to the natural parameters, written once for numpy
+        and PyTensor.
+
+        ``z`` maps :meth:`z_names` to values; ``number(name)`` gives a value of
+        :meth:`settings` (a float, or a symbolic stand-in in the graph). Returns the natural
+        parameters, one prior term per prior (target value and log-Jacobian of its
+        coordinate) and the joint log-Jacobian of the pivot block (0 without one).
+        """
+        theta: dict[str, Any] = {}  # natural values
+        base: dict[str, Any] = {}   # base values (<amp>_ref for amplitudes)
+        jac: dict[str, Any] = {}
+        terms: list[tuple[str, Prior, Any, Any]] = []
+
+        def term(p: Param, target: Any, log_jac: Any) -> None:
+            key, prior = self.prior_for(p)
+            terms.append((key, prior, target, log_jac))
+
+        def log_ref(p: Param) -> Any:
+            return number(f"log_{p.input}_ref") if p.kind == "amplitude" else None
+
+        def coordinate(p: Param) -> tuple[Any, Any]:
+            c = self.coordinate(p)
+            return c.forward(xp, z[f"{p.name}_z"], number(f"{p.name}_lo"),
+                             number(f"{p.name}_hi") if c.bounded else None)
+
+        # 1. floor, noise and amplitude bases: none depends on an exponent
+        block_jac: Any = 0.0
+        block = self.pivot_block()
+        if block is not None:  # E and the A_ref jointly, through the loss at the pivot
+            floor, amps = block
+            e, a_refs, block_jac = self.block_forward(
+                xp, z["loss_ref_z"], z[f"{floor.name}_z"],
+                [z[f"{a.name}_z"] for a in amps[:-1]], number("loss_min"))
+            base[floor.name], jac[floor.name] = e, 0.0
+            term(floor, e, 0.0)
+            for a, a_ref in zip(amps, a_refs, strict=True):
+                base[a.name], jac[a.name] = a_ref, 0.0
+                if self.prior_for(a)[0] == a.base_name:
+                    term(a, a_ref, 0.0)
+        in_block = set() if block is None else {block[0].name, *(a.name for a in block[1])}
+        for p in self.params:
+            key, prior = self.prior_for(p)
+            if p.kind == "exponent" or p.name in in_block or (
+                    p.kind == "amplitude" and key != p.base_name and prior.is_fixed):
+                continue
+            if prior.is_fixed:
+                base[p.name] = number(f"prior_{key}_value")
+                continue
+            base[p.name], jac[p.name] = coordinate(p)
+            if key == p.base_name:
+                term(p, base[p.name], jac[p.name])
+        theta.update({p.name: base[p.name] for p in self.params
+                      if p.kind in ("floor", "positive")})
+        # 2. exponents, as slopes at the pivot where the law allows it
+        for p in self.params:
+            if p.kind != "exponent":
+                continue
+            key, prior = self.prior_for(p)
+            if prior.is_fixed:
+                theta[p.name] = number(f"prior_{key}_value")
+                continue
+            amp = self.slope_pair(p)
+            if amp is not None:
+                log_value = (z[f"{p.name}_z"] + xp.log(self._ref_loss(base, xp))
+                             - xp.log(base[amp.name]))
+                theta[p.name] = xp.exp(log_value)
+                term(p, theta[p.name], log_value)
+            else:
+                theta[p.name], log_jac = coordinate(p)
+                term(p, theta[p.name], log_jac)
+        # 3. natural amplitudes A = A_ref·N_ref^alpha (or fixed A)
+        for p in self.params:
+            if p.kind != "amplitude":
+                continue
+            key, prior = self.prior_for(p)
+            if key != p.base_name and prior.is_fixed:
+                theta[p.name] = number(f"prior_{key}_value")
+                continue
+            theta[p.name] = self.to_natural(p, base[p.name], theta, xp, log_ref(p))
+            if key != p.base_name:  # prior on natural A: log|dA/dz| adds alpha·log N_ref
+                term(p, theta[p.name], jac[p.name] + theta[p.exponent] * log_ref(p))
+        return Transformed(theta, terms, block_jac)
+
     def _ref_loss(self, base: Mapping[str, Any], xp: Any = math) -> Any:
         """``L_ref = E + Σ <amp>_ref`` of an additive law, from base values."""
         total = base[next(p.name for p in self.law.params if p.kind == "floor")]
@@ -452,6 +560,18 @@ def _sample_within(prior: Prior, rng: np.random.Generator, n: int, lo: float, hi
     return np.concatenate(kept)[:n]
 
 
+def model_inputs(spec: ModelSpec, runs: Runs) -> dict[str, np.ndarray]:
+    """The values of the model's ``pm.Data`` (by name): the runs and the packed settings.
+
+    A model built for one (spec, runs) is reused for another with the same
+    ``spec.structure()`` by swapping these values in (``pm.set_data`` or nutpie's
+    ``with_data``)."""
+    out = {f"log_{k}": runs.log(k) for k in spec.law.inputs}
+    out["log_loss_observed"] = np.log(runs.loss)
+    out["settings"] = np.fromiter(spec.settings().values(), dtype=float)
+    return out
+
+
 def build_model(spec: ModelSpec, runs: Runs) -> Any:
     """Build the PyMC model for ``spec`` on ``runs``. Nothing is sampled here.
 
@@ -461,93 +581,25 @@ def build_model(spec: ModelSpec, runs: Runs) -> Any:
     import pytensor.tensor as pt
 
     law = spec.law
-    numbers = spec.settings()
-    slot = {name: i for i, name in enumerate(numbers)}
+    slot = {name: i for i, name in enumerate(spec.settings())}
+    data = model_inputs(spec, runs)
     with pm.Model(coords={RUN_DIM: np.arange(runs.n)}, check_bounds=False) as model:
-        logx = {k: pm.Data(f"log_{k}", runs.log(k), dims=RUN_DIM) for k in law.inputs}
-        observed = pm.Data("log_loss_observed", np.log(runs.loss), dims=RUN_DIM)
-        packed = pm.Data("settings", np.fromiter(numbers.values(), dtype=float))
+        logx = {k: pm.Data(f"log_{k}", data[f"log_{k}"], dims=RUN_DIM) for k in law.inputs}
+        observed = pm.Data("log_loss_observed", data["log_loss_observed"], dims=RUN_DIM)
+        packed = pm.Data("settings", data["settings"])
 
         def number(name: str) -> Any:
             return packed[slot[name]]
 
-        def log_ref(p: Param) -> Any:
-            return number(f"log_{p.input}_ref") if p.kind == "amplitude" else None
-
         init = spec.initial_point()
-        theta: dict[str, Any] = {}  # natural values
-        base: dict[str, Any] = {}   # base values (<amp>_ref for amplitudes)
-        jac: dict[str, Any] = {}
-
-        def coordinate(p: Param) -> Any:
-            coord = spec.coordinate(p)
-            z = pm.Flat(f"{p.name}_z", initval=init[f"{p.name}_z"])
-            return z, coord.forward(pt, z, number(f"{p.name}_lo"),
-                                    number(f"{p.name}_hi") if coord.bounded else None)
-
-        def potential(p: Param, target: Any, log_jac: Any) -> None:
-            key, prior = spec.prior_for(p)
+        z = {name: pm.Flat(name, initval=init[name]) for name in spec.z_names()}
+        out = spec.transform(pt, z, number)
+        for key, prior, target, log_jac in out.terms:
             params = {k: number(f"prior_{key}_{k}") for k in prior.params}
             pm.Potential(f"prior_{key}", prior.logp(target, params) + log_jac)
-
-        # 1. floor, noise and amplitude bases: none depends on an exponent
-        block = spec.pivot_block()
-        if block is not None:  # E and the A_ref jointly, through the loss at the pivot
-            floor, amps = block
-            z_loss = pm.Flat("loss_ref_z", initval=init["loss_ref_z"])
-            z_floor = pm.Flat(f"{floor.name}_z", initval=init[f"{floor.name}_z"])
-            z_shares = [pm.Flat(f"{a.name}_z", initval=init[f"{a.name}_z"]) for a in amps[:-1]]
-            e, a_refs, log_jac = spec.block_forward(pt, z_loss, z_floor, z_shares,
-                                                    number("loss_min"))
-            pm.Potential("coordinates", log_jac)
-            base[floor.name], jac[floor.name] = e, 0.0
-            potential(floor, e, 0.0)
-            for a, a_ref in zip(amps, a_refs, strict=True):
-                base[a.name], jac[a.name] = a_ref, 0.0
-                if spec.prior_for(a)[0] == a.base_name:
-                    potential(a, a_ref, 0.0)
-        in_block = set() if block is None else {block[0].name, *(a.name for a in block[1])}
-        for p in spec.params:
-            key, prior = spec.prior_for(p)
-            if p.kind == "exponent" or p.name in in_block or (
-                    p.kind == "amplitude" and key != p.base_name and prior.is_fixed):
-                continue
-            if prior.is_fixed:
-                base[p.name] = number(f"prior_{key}_value")
-                continue
-            _, (base[p.name], jac[p.name]) = coordinate(p)
-            if key == p.base_name:
-                potential(p, base[p.name], jac[p.name])
-        theta.update({p.name: base[p.name] for p in spec.params
-                      if p.kind in ("floor", "positive")})
-        # 2. exponents, as slopes at the pivot where the law allows it
-        for p in spec.params:
-            if p.kind != "exponent":
-                continue
-            key, prior = spec.prior_for(p)
-            if prior.is_fixed:
-                theta[p.name] = number(f"prior_{key}_value")
-                continue
-            amp = spec.slope_pair(p)
-            if amp is not None:
-                z = pm.Flat(f"{p.name}_z", initval=init[f"{p.name}_z"])
-                log_value = z + pt.log(spec._ref_loss(base, pt)) - pt.log(base[amp.name])
-                theta[p.name] = pt.exp(log_value)
-                potential(p, theta[p.name], log_value)
-            else:
-                _, (theta[p.name], log_jac) = coordinate(p)
-                potential(p, theta[p.name], log_jac)
-        # 3. natural amplitudes A = A_ref·N_ref^alpha (or fixed A)
-        for p in spec.params:
-            if p.kind != "amplitude":
-                continue
-            key, prior = spec.prior_for(p)
-            if key != p.base_name and prior.is_fixed:
-                theta[p.name] = number(f"prior_{key}_value")
-                continue
-            theta[p.name] = spec.to_natural(p, base[p.name], theta, pt, log_ref(p))
-            if key != p.base_name:  # prior on natural A: log|dA/dz| adds alpha·log N_ref
-                potential(p, theta[p.name], jac[p.name] + theta[p.exponent] * log_ref(p))
+        if spec.pivot_block() is not None:
+            pm.Potential("coordinates", out.log_jac)
+        theta = dict(out.theta)
         for name in spec.free_params:
             theta[name] = pm.Deterministic(name, theta[name])
         mu = pm.Deterministic("log_loss_mean", law.log_loss(pt, logx, theta), dims=RUN_DIM)

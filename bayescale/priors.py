@@ -45,6 +45,8 @@ class _Dist:
     sample: Callable[[np.random.Generator, int, Mapping[str, float]], np.ndarray]
     #: ``(pymc, params) -> pymc distribution`` (unit-scale for a rescaled Beta); None for Fixed
     pymc: Callable[[Any, Mapping[str, Any]], Any] | None
+    #: ``(x, params) -> log density`` in numpy, for the compile-free MAP/Laplace path
+    logpdf: Callable[[np.ndarray, Mapping[str, float]], np.ndarray] | None = None
 
 
 def _truncnorm(rng: np.random.Generator, n: int, p: Mapping[str, float]) -> np.ndarray:
@@ -53,6 +55,78 @@ def _truncnorm(rng: np.random.Generator, n: int, p: Mapping[str, float]) -> np.n
     a = (p["lower"] - p["mu"]) / p["sigma"]
     b = (p["upper"] - p["mu"]) / p["sigma"]
     return truncnorm.rvs(a, b, loc=p["mu"], scale=p["sigma"], size=n, random_state=rng)
+
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _inside(x: np.ndarray, lo: float, hi: float, value: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.where((x >= lo) & (x <= hi), value, -np.inf)
+
+
+def _normal_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
+    return -0.5 * ((x - p["mu"]) / p["sigma"]) ** 2 - math.log(p["sigma"]) - _LOG_SQRT_2PI
+
+
+def _lognormal_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        lx = np.log(x)
+        return _inside(x, 0.0, _INF, -lx + _normal_lp(lx, p))
+
+
+def _halfnormal_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
+    return _inside(x, 0.0, _INF, math.log(2.0) + _normal_lp(x, {"mu": 0.0, **p}))
+
+
+def _student_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
+    from scipy.special import gammaln
+
+    nu, mu, sigma = p["nu"], p.get("mu", 0.0), p["sigma"]
+    return (gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * math.log(nu * math.pi)
+            - math.log(sigma) - (nu + 1) / 2 * np.log1p(((x - mu) / sigma) ** 2 / nu))
+
+
+def _halfstudent_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
+    return _inside(x, 0.0, _INF, math.log(2.0) + _student_lp(x, p))
+
+
+def _gamma_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
+    from scipy.special import gammaln
+
+    a, b = p["alpha"], p["beta"]
+    with np.errstate(all="ignore"):
+        return _inside(x, 0.0, _INF, a * math.log(b) - gammaln(a) + (a - 1) * np.log(x) - b * x)
+
+
+def _exponential_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
+    return _inside(x, 0.0, _INF, math.log(p["lam"]) - p["lam"] * x)
+
+
+def _beta_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
+    from scipy.special import betaln
+
+    width = p["upper"] - p["lower"]
+    u = (x - p["lower"]) / width
+    with np.errstate(all="ignore"):
+        value = ((p["alpha"] - 1) * np.log(u) + (p["beta"] - 1) * np.log1p(-u)
+                 - betaln(p["alpha"], p["beta"]) - math.log(width))
+    return _inside(x, p["lower"], p["upper"], value)
+
+
+def _uniform_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
+    return _inside(x, p["lower"], p["upper"],
+                   np.full(np.shape(x), -math.log(p["upper"] - p["lower"])))
+
+
+def _truncnorm_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
+    from scipy.special import log_ndtr
+
+    a, b = (p["lower"] - p["mu"]) / p["sigma"], (p["upper"] - p["mu"]) / p["sigma"]
+    if a > 0:  # mass in the upper tail: use the mirror image for accuracy
+        a, b = -b, -a
+    log_mass = log_ndtr(b) + math.log1p(-math.exp(min(log_ndtr(a) - log_ndtr(b), 0.0)))
+    return _inside(x, p["lower"], p["upper"], _normal_lp(x, p) - log_mass)
 
 
 def _real(p: Mapping[str, float]) -> tuple[float, float]:
@@ -70,37 +144,47 @@ def _bounded(p: Mapping[str, float]) -> tuple[float, float]:
 DISTRIBUTIONS: dict[str, _Dist] = {
     "Normal": _Dist(("mu", "sigma"), {}, ("sigma",), _real,
                     lambda r, n, p: r.normal(p["mu"], p["sigma"], n),
-                    lambda pm, p: pm.Normal.dist(mu=p["mu"], sigma=p["sigma"])),
+                    lambda pm, p: pm.Normal.dist(mu=p["mu"], sigma=p["sigma"]),
+                    _normal_lp),
     "LogNormal": _Dist(("mu", "sigma"), {}, ("sigma",), _pos,
                        lambda r, n, p: r.lognormal(p["mu"], p["sigma"], n),
-                       lambda pm, p: pm.LogNormal.dist(mu=p["mu"], sigma=p["sigma"])),
+                       lambda pm, p: pm.LogNormal.dist(mu=p["mu"], sigma=p["sigma"]),
+                       _lognormal_lp),
     "HalfNormal": _Dist(("sigma",), {}, ("sigma",), _pos,
                         lambda r, n, p: np.abs(r.normal(0.0, p["sigma"], n)),
-                        lambda pm, p: pm.HalfNormal.dist(sigma=p["sigma"])),
+                        lambda pm, p: pm.HalfNormal.dist(sigma=p["sigma"]),
+                        _halfnormal_lp),
     "StudentT": _Dist(("nu",), {"mu": 0.0, "sigma": 1.0}, ("nu", "sigma"), _real,
                       lambda r, n, p: p["mu"] + p["sigma"] * r.standard_t(p["nu"], n),
-                      lambda pm, p: pm.StudentT.dist(nu=p["nu"], mu=p["mu"], sigma=p["sigma"])),
+                      lambda pm, p: pm.StudentT.dist(nu=p["nu"], mu=p["mu"], sigma=p["sigma"]),
+                      _student_lp),
     "HalfStudentT": _Dist(("nu",), {"sigma": 1.0}, ("nu", "sigma"), _pos,
                           lambda r, n, p: np.abs(p["sigma"] * r.standard_t(p["nu"], n)),
-                          lambda pm, p: pm.HalfStudentT.dist(nu=p["nu"], sigma=p["sigma"])),
+                          lambda pm, p: pm.HalfStudentT.dist(nu=p["nu"], sigma=p["sigma"]),
+                          _halfstudent_lp),
     "Gamma": _Dist(("alpha", "beta"), {}, ("alpha", "beta"), _pos,
                    lambda r, n, p: r.gamma(p["alpha"], 1.0 / p["beta"], n),
-                   lambda pm, p: pm.Gamma.dist(alpha=p["alpha"], beta=p["beta"])),
+                   lambda pm, p: pm.Gamma.dist(alpha=p["alpha"], beta=p["beta"]),
+                   _gamma_lp),
     "Exponential": _Dist(("lam",), {}, ("lam",), _pos,
                          lambda r, n, p: r.exponential(1.0 / p["lam"], n),
-                         lambda pm, p: pm.Exponential.dist(lam=p["lam"])),
+                         lambda pm, p: pm.Exponential.dist(lam=p["lam"]),
+                         _exponential_lp),
     "Beta": _Dist(("alpha", "beta"), {"lower": 0.0, "upper": 1.0}, ("alpha", "beta"), _bounded,
                   lambda r, n, p: p["lower"] + (p["upper"] - p["lower"]) * r.beta(
                       p["alpha"], p["beta"], n),
-                  lambda pm, p: pm.Beta.dist(alpha=p["alpha"], beta=p["beta"])),
+                  lambda pm, p: pm.Beta.dist(alpha=p["alpha"], beta=p["beta"]),
+                  _beta_lp),
     "Uniform": _Dist(("lower", "upper"), {}, (), _bounded,
                      lambda r, n, p: r.uniform(p["lower"], p["upper"], n),
-                     lambda pm, p: pm.Uniform.dist(lower=p["lower"], upper=p["upper"])),
+                     lambda pm, p: pm.Uniform.dist(lower=p["lower"], upper=p["upper"]),
+                     _uniform_lp),
     "TruncatedNormal": _Dist(("mu", "sigma"), {"lower": -_INF, "upper": _INF}, ("sigma",),
                              _bounded, _truncnorm,
                              lambda pm, p: pm.TruncatedNormal.dist(
                                  mu=p["mu"], sigma=p["sigma"], lower=p["lower"],
-                                 upper=p["upper"])),
+                                 upper=p["upper"]),
+                             _truncnorm_lp),
     "Fixed": _Dist(("value",), {}, (), lambda p: (p["value"], p["value"]),
                    lambda r, n, p: np.full(n, p["value"], dtype=float), None),
 }
@@ -173,6 +257,12 @@ class Prior:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Prior is immutable")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # for executors that ship specs to worker processes (not for persistence: fits are
+        # saved as NetCDF with the dict form)
+        return (Prior.from_dict, ({"dist": self.dist,
+                                   "kwargs": {k: self.params[k] for k in self.given}},))
+
     @classmethod
     def fixed(cls, value: float) -> Prior:
         """A point mass: the parameter is held at ``value`` and not sampled."""
@@ -195,6 +285,13 @@ class Prior:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` samples with numpy."""
         return np.asarray(DISTRIBUTIONS[self.dist].sample(rng, n, self.params), dtype=float)
+
+    def logpdf(self, value: Any) -> np.ndarray:
+        """Log-density in numpy, normalised like :meth:`logp` (``-inf`` outside the support)."""
+        spec = DISTRIBUTIONS[self.dist]
+        if spec.logpdf is None:
+            raise SpecError("a fixed parameter has no density")
+        return np.asarray(spec.logpdf(np.asarray(value, dtype=float), self.params))
 
     def logp(self, value: Any, params: Mapping[str, Any] | None = None) -> Any:
         """Log-density of ``value`` as a PyTensor expression (for the PyMC model).

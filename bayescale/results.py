@@ -95,6 +95,11 @@ class ScalingFit:
         return str(self.meta["group"])
 
     @property
+    def method(self) -> str:
+        """``"mcmc"``, ``"laplace"`` (approximate, from ``method="map"``) or ``"prior"``."""
+        return "prior" if self.group == "prior" else str(self.meta.get("method", "mcmc"))
+
+    @property
     def warnings(self) -> list[str]:
         """Inference-quality warnings found when the fit was made."""
         return list(self.meta["warnings"])
@@ -128,7 +133,8 @@ class ScalingFit:
             a = ds[name].to_numpy()
             flat = a.reshape(-1)
             lo, med, hi = np.quantile(flat, [(1 - prob) / 2, 0.5, (1 + prob) / 2])
-            diag = convergence(a) if self.group == "posterior" else dict.fromkeys(
+            mcmc = self.group == "posterior" and self.meta.get("method", "mcmc") == "mcmc"
+            diag = convergence(a) if mcmc else dict.fromkeys(
                 ("r_hat", "ess_bulk", "ess_tail"), float("nan"))
             rows[name] = {"median": med, "mean": flat.mean(), "sd": flat.std(ddof=1),
                           "lower": lo, "upper": hi, **diag}
@@ -136,7 +142,7 @@ class ScalingFit:
         table.index.name = "parameter"
         fixed = self.spec.fixed
         table.attrs.update({"prob": prob, "interval": "equal-tailed", "fixed": fixed,
-                            "group": self.group})
+                            "group": self.group, "method": self.method})
         return table
 
     def predict(self, points: Any, prob: float = 0.95) -> pd.DataFrame:
@@ -193,8 +199,9 @@ class ScalingFit:
                 out["divergences"] = int(stats["diverging"].sum())
             if "n_steps" in stats:
                 out["gradient_evaluations"] = int(stats["n_steps"].sum())
-        if "sampling_seconds" in self.meta:
-            out["sampling_seconds"] = self.meta["sampling_seconds"]
+        for key in ("compile_seconds", "sampling_seconds"):
+            if key in self.meta:
+                out[key] = self.meta[key]
         return out
 
     def check(self) -> list[str]:
@@ -204,6 +211,7 @@ class ScalingFit:
             stats = {k: v.to_numpy() for k, v in self.dt["sample_stats"].to_dataset().items()}
             out += checks.convergence_warnings(self.summary(), stats, self.n_draws)
         if self.group == "posterior":
+            out += list(self.meta.get("approximation_messages", []))
             out += checks.bound_warnings(self.spec, self.draws())
             out += checks.design_warnings(self.spec, self.runs)
         return out
@@ -217,7 +225,8 @@ class ScalingFit:
         return save(self, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
-        what = "prior predictive" if self.group == "prior" else "posterior"
+        what = {"prior": "prior predictive", "mcmc": "posterior",
+                "laplace": "approximate posterior (Laplace)"}[self.method]
         return (
             f"<ScalingFit {self.law.name} ({self.likelihood.name}), {what}: "
             f"{self.n_draws} draws, {self.runs.n} runs, {len(self.warnings)} warnings>"

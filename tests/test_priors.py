@@ -73,6 +73,17 @@ def test_pytensor_logp_matches_scipy(name, symbolic):
     else:
         want = SCIPY[name](prior.params).logpdf(x)
     np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-8)
+    # the numpy log-density of the compile-free MAP path agrees too
+    np.testing.assert_allclose(prior.logpdf(x), want, rtol=1e-7, atol=1e-8)
+
+
+def test_numpy_logpdf_is_minus_infinity_outside_the_support():
+    assert np.isneginf(Prior("LogNormal", mu=0, sigma=1).logpdf([-1.0])).all()
+    assert np.isneginf(Prior("Uniform", lower=0.1, upper=0.9).logpdf([0.95])).all()
+    assert np.isneginf(Prior("Beta", alpha=2, beta=2, lower=1, upper=2).logpdf([0.5])).all()
+    tail = Prior("TruncatedNormal", mu=0.0, sigma=0.1, lower=0.9, upper=2.0)
+    want = stats.truncnorm((0.9 - 0) / 0.1, 20, 0, 0.1).logpdf([0.95])
+    np.testing.assert_allclose(tail.logpdf([0.95]), want, rtol=1e-9)
 
 
 def test_round_trip_through_dict():

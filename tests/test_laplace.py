@@ -1,0 +1,76 @@
+"""MAP + Laplace: compile-free, so these run in the fast tier."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayescale as bs
+from bayescale.fitting import configure
+from bayescale.laplace import log_posterior
+from bayescale.model import build_model
+from bayescale.priors import Prior
+
+NATURAL_A = {"A": Prior("LogNormal", mu=6, sigma=1)}
+BOUNDED_AND_FREE_NU = {"alpha": Prior("Uniform", lower=0.1, upper=1.0),
+                       "nu": Prior("Gamma", alpha=2, beta=0.1)}
+
+
+@pytest.mark.parametrize("likelihood, priors", [
+    ("studentt", None), ("laplace", None), ("normal", None), ("normal", NATURAL_A),
+    ("studentt", NATURAL_A), ("studentt", BOUNDED_AND_FREE_NU), ("laplace", {"A_ref": 0.5}),
+])
+def test_numpy_log_posterior_equals_the_pymc_model(likelihood, priors):
+    spec, runs = configure("data/chinchilla_runs.csv", "chinchilla", likelihood=likelihood,
+                           priors=priors)
+    model = build_model(spec, runs)
+    logp = model.compile_logp()
+    f = log_posterior(spec, runs)
+    names = spec.z_names()
+    rng = np.random.default_rng(0)
+    start = np.array([model.initial_point()[n] for n in names])
+    points = start + rng.normal(0, 0.5, (4, len(names)))
+    ours = f(points)
+    theirs = np.array([logp(dict(zip(names, p, strict=True))) for p in points])
+    # equal up to one additive constant (normalising terms are kept by both, so ~0)
+    np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], rtol=1e-9, atol=1e-8)
+
+
+def test_map_reproduces_epoch_table_1(shared_data):
+    """Besiroglu et al. 2024 Table 1 is the Huber-likelihood MLE; the Laplace-likelihood MAP
+    (weak priors, 240 points) lands on it to 3 significant figures."""
+    df = pd.read_csv(shared_data / "epoch_chinchilla.csv")
+    with pytest.warns(bs.InferenceWarning, match="Hessian is not negative definite"):
+        fit = bs.fit(df, law="chinchilla", likelihood="laplace", query="epoch_outlier == False",
+                     method="map", random_seed=1)
+    point = fit.meta["map"]
+    expected = {"E": 1.81686, "A": 482.006, "B": 2085.434, "alpha": 0.34781, "beta": 0.36585}
+    for name, value in expected.items():
+        assert point[name] == pytest.approx(value, rel=5e-3), name
+
+
+def test_map_fit_is_labelled_approximate(tmp_path, capsys):
+    fit = bs.fit("data/chinchilla_runs.csv", law="chinchilla", method="map", random_seed=2)
+    assert fit.method == "laplace" and "Laplace" in repr(fit)
+    table = fit.summary()
+    assert table["r_hat"].isna().all() and table.attrs["method"] == "laplace"
+    truth = bs.testing.EPOCH_CHINCHILLA
+    for name in ("E", "alpha", "beta"):
+        assert table.loc[name, "lower"] < truth[name] < table.loc[name, "upper"]
+    from bayescale.cli import main
+
+    out = tmp_path / "map.nc"
+    assert main(["fit", "data/chinchilla_runs.csv", "--method", "map", "-o", str(out),
+                 "--seed", "2"]) == 0
+    text = capsys.readouterr()
+    assert "APPROXIMATE posterior (Laplace at the mode, no MCMC)" in text.out
+    assert "posterior mode + Laplace approximation" in text.err
+    assert bs.load(out).method == "laplace"
+
+
+def test_map_is_reproducible_and_fast_enough_to_loop():
+    a = bs.fit("data/founding_example.csv", law="power", columns="loss=error", method="map",
+               random_seed=3)
+    b = bs.fit("data/founding_example.csv", law="power", columns="loss=error", method="map",
+               random_seed=3)
+    assert a.draws()["E"].tolist() == b.draws()["E"].tolist()
+    assert a.meta["map"] == b.meta["map"]
