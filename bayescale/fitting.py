@@ -119,7 +119,8 @@ def sample_fit(
         "method": "mcmc",
         "sampler": settings.to_dict(),
         "sampling_seconds": round(timing["sampling"], 3),
-        "compile_seconds": round(timing["compile"], 3),
+        "compile_seconds": (None if timing["compile"] is None
+                            else round(timing["compile"], 3)),
         "created": created,
         "bayescale_version": __version__,
     }

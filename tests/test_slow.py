@@ -76,6 +76,19 @@ def test_pymc_sampler_back_end():
     assert fit.meta["sampler"]["sampler"] == "pymc"
 
 
+@pytest.mark.filterwarnings("ignore::bayescale.errors.InferenceWarning")
+def test_numpyro_sampler_back_end(capsys):
+    df = simulate_runs("chinchilla", EPOCH_CHINCHILLA, chinchilla_design(), seed=3)
+    kwargs = {"law": "chinchilla", "sampler": "numpyro", "draws": 300, "tune": 300,
+              "chains": 2, "random_seed": 4}
+    a, b = bs.fit(df, **kwargs), bs.fit(df, **kwargs)
+    np.testing.assert_array_equal(a.dt["posterior"]["E"].values, b.dt["posterior"]["E"].values)
+    table = a.summary()
+    assert table.loc["beta", "lower"] < EPOCH_CHINCHILLA["beta"] < table.loc["beta", "upper"]
+    assert a.meta["compile_seconds"] is None
+    assert "Initializing" not in capsys.readouterr().err
+
+
 def test_readme_cli_tour(tmp_path, capsys):
     runs = ROOT / "data" / "chinchilla_runs.csv"
     fit_nc, pred, png = tmp_path / "fit.nc", tmp_path / "pred.csv", tmp_path / "ext.png"
