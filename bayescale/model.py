@@ -4,24 +4,32 @@
 coordinates depend on (reference scales, lowest observed loss). It is plain data: it is stored
 with every fit and rebuilds the same model.
 
-Sampling coordinates: the sampler moves in one unconstrained ``<name>_z`` per sampled parameter,
-mapped onto the *base* quantity of the parameter by a :class:`Coordinate`:
+Sampling coordinates. Scaling-law posteriors are ridges: far from saturation, E, the amplitudes
+and the exponents trade off along curved valleys that NUTS crosses slowly (the textbook
+parameterisation needs ~1.45M gradients for 4 x 2000 draws on 250 runs). The sampler therefore
+moves in coordinates that the data pin down one by one, all at the *pivot* (the geometric mean
+of the data, ``N_ref``, ``D_ref``):
 
-* the base of an amplitude ``A`` (paired with exponent ``alpha`` and input ``N``) is
-  ``A_ref = A · N_ref^(−alpha)``, its reducible term at the reference scale ``N_ref`` (the
-  geometric mean of the data). Sampling ``log A_ref`` instead of ``log A`` turns the
-  banana-shaped ``log A``–``alpha`` ridge into nearly orthogonal level and slope and makes NUTS
-  several times cheaper (perf.md §2);
-* every other parameter is its own base;
-* the coordinate covers the base's range intersected with its prior's support:
-  ``lo + exp(z)`` for a half-line, ``lo + (hi − lo)·sigmoid(z)`` for an interval (the floor
-  ``E`` lives in (0, lowest observed loss)).
+* for an additive law ``L = E + Σ A·X^(−alpha)`` (:meth:`ModelSpec.pivot_block`): the log of
+  the loss at the pivot, ``L_ref = E + Σ A_ref`` with ``A_ref = A·X_ref^(−alpha)``; E as a
+  fraction of ``min(L_min, L_ref)`` (so 0 < E < lowest observed loss); and stick-breaking
+  logits of each term's share of ``L_ref − E``;
+* each exponent as the log-log slope of its term at the pivot, ``s = alpha·A_ref/L_ref``
+  (:meth:`ModelSpec.slope_pair`; a shear with unit Jacobian);
+* anything else (and every parameter whose prior does not allow the above, e.g. a bounded or
+  fixed one) through its own :class:`Coordinate`: ``lo + exp(z)`` on a half-line or
+  ``lo + (hi − lo)·sigmoid(z)`` on an interval, the parameter's range intersected with its
+  prior's support.
+
+On the bundled founding example this takes the minimum ESS from ~100–390 to ~1,700–2,000 and
+halves the gradients; on Epoch's data ~25–40k gradients for 4 x 2000 draws.
 
 Each prior is a density on its *target* (the public parameter, or ``A_ref``), added as a
-``Potential`` together with the log-Jacobian of the map from ``z``, so any supported
-distribution can sit on either target. The runs, reference scales and prior parameters enter as
-``pm.Data`` (all scalars packed in one vector): a new dataset or new prior values change no graph
-structure.
+``Potential`` together with the log-Jacobian of the map from the coordinates, so any supported
+distribution can sit on either target. The map is written once against an array namespace
+(:meth:`ModelSpec.transform`): PyTensor in the graph, numpy for the compile-free MAP/Laplace
+path. The runs, reference scales and prior parameters enter as ``pm.Data`` (all scalars packed
+in one vector): a new dataset or new prior values change no graph structure.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ class Chinchilla(Law):
     def log_loss(self, xp: Any, logx: Mapping[str, Any], theta: Mapping[str, Any]) -> Any:
         return reducible_terms(
             xp,
-            xp.log(theta["E"]),
+            theta["E"],
             xp.log(theta["A"]) - theta["alpha"] * logx["N"],
             xp.log(theta["B"]) - theta["beta"] * logx["D"],
         )

@@ -1,0 +1,233 @@
+"""How fast is a posterior, against the point fit and bootstrap a user would run instead?
+
+    python benchmarks/speed.py            # ~4 minutes on 2 cores; writes benchmarks/results/
+
+Everything runs in one process and one run (the cold CLI fit is a child process), so ratios
+compare like with like on the same machine at the same time. Reports wall and CPU seconds
+(CPU is steadier on a shared machine), gradient evaluations, min bulk ESS and max R-hat, for:
+
+* ``bayescale fit`` as a fresh CLI process (PyTensor's on-disk cache warm);
+* our fit in this process: cold (compiles), warm (compiled model reused), a refit on new data;
+* ``fit_many`` on 100 datasets of 250 points;
+* 2,500- and 25,000-point synthetic sets;
+* the baselines: Huber(δ=1e-3) L-BFGS from the top 20 of Hoffmann's grid (single-threaded
+  BLAS, loss scaled by 1/δ) and a 1000-replicate bootstrap of it.
+
+Data: Epoch's 240 Chinchilla points (``../shared/data/epoch_chinchilla.csv``) and synthetic sets
+as in ``../shared/reference/perf.md`` (N log-uniform in [7e7, 1.6e10], D in [5e9, 5e11], Epoch's
+parameters, 1% log-normal noise, seed 1234).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+EPOCH = ROOT.parent / "shared" / "data" / "epoch_chinchilla.csv"
+RESULTS = ROOT / "benchmarks" / "results"
+#: nutpie's cost per gradient on the 250-point Chinchilla model, sampler included (perf.md §3)
+GRADIENT_FLOOR_S = 5.3e-6
+
+sys.path.insert(0, str(ROOT))
+import bayescale as bs  # noqa: E402
+from bayescale.baselines import bootstrap, huber_fit, percentile_intervals  # noqa: E402
+from bayescale.testing import EPOCH_CHINCHILLA  # noqa: E402
+
+
+def synthetic(n: int, seed: int = 1234) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    big_n = np.exp(rng.uniform(np.log(7e7), np.log(1.6e10), n))
+    big_d = np.exp(rng.uniform(np.log(5e9), np.log(5e11), n))
+    mean = bs.get_law("chinchilla").loss({"N": big_n, "D": big_d}, EPOCH_CHINCHILLA)
+    return pd.DataFrame({"N": big_n, "D": big_d, "loss": mean * np.exp(rng.normal(0, 0.01, n))})
+
+
+def markdown(df: pd.DataFrame, index: bool = False, floatfmt: str = "{:.4g}") -> str:
+    frame = df.reset_index() if index else df
+    cells = [[floatfmt.format(v) if isinstance(v, float) else str(v) for v in row]
+             for row in frame.itertuples(index=False)]
+    head = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in cells])
+
+
+class Clock:
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+
+def fit_row(name: str, fit: bs.ScalingFit, clock: Clock, n: int) -> dict:
+    table = fit.summary()
+    d = fit.diagnostics
+    grads = d.get("gradient_evaluations")
+    return {"what": name, "points": n, "wall_s": clock.wall, "cpu_s": clock.cpu,
+            "compile_s": fit.meta.get("compile_seconds"),
+            "sampling_s": fit.meta.get("sampling_seconds"), "gradients": grads,
+            "min_ess_bulk": float(table["ess_bulk"].min()),
+            "max_r_hat": float(table["r_hat"].max()), "divergences": d.get("divergences"),
+            "floor_ratio": None}
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")
+    if not EPOCH.exists():
+        raise SystemExit(f"benchmark needs {EPOCH} (../shared/data)")
+    epoch = pd.read_csv(EPOCH)
+    epoch = epoch[~epoch.epoch_outlier].reset_index(drop=True)
+    rows: list[dict] = []
+    print("bayescale speed benchmark: 4 chains x (1000 tune + 1000 draws), 2 cores\n")
+
+    # 1. a fresh CLI process, as a user runs it (PyTensor's on-disk cache is warm)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv, out = Path(tmp) / "epoch.csv", Path(tmp) / "fit.nc"
+        epoch.to_csv(csv, index=False)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "bayescale", "fit", str(csv), "--law",
+                        "chinchilla", "--seed", "1", "-o", str(out), "--quiet"], check=True,
+                       cwd=ROOT)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cli = bs.load(out)
+        clock = Clock()
+        clock.wall = wall
+        clock.cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        rows.append(fit_row("bayescale fit, fresh CLI process", cli, clock, len(epoch)))
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import bayescale.cli"], check=True)
+        import_cli = time.perf_counter() - start
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import pymc, nutpie"], check=True)
+        import_stack = time.perf_counter() - start
+
+    # 2. in this process: cold (compiles), warm (reuses), refit on new data
+    with Clock() as clock:
+        fit = bs.fit(epoch, "chinchilla", random_seed=1)
+    rows.append(fit_row("fit in process, cold (compiles)", fit, clock, len(epoch)))
+    with Clock() as clock:
+        fit = bs.fit(epoch, "chinchilla", random_seed=2)
+    rows.append(fit_row("fit in process, warm (reuses the compiled model)", fit, clock,
+                        len(epoch)))
+    new = synthetic(240, seed=7)
+    with Clock() as clock:
+        refit = bs.fit(new, "chinchilla", random_seed=3)
+    rows.append(fit_row("refit in process on new data (240 points)", refit, clock, 240))
+    with Clock() as clock:
+        approx = bs.fit(epoch, "chinchilla", method="map", random_seed=1)
+    rows.append({"what": "--method map (MAP + Laplace, approximate)", "points": len(epoch),
+                 "wall_s": clock.wall, "cpu_s": clock.cpu})
+
+    # 3. fit_many on 100 datasets of 250 points
+    data = {k: synthetic(250, seed=1000 + k) for k in range(100)}
+    with Clock() as clock:
+        fits = bs.fit_many(data, "chinchilla", random_seed=0, progress=False)
+    ess = [f.summary()["ess_bulk"].min() for f in fits.values()]
+    rhat = [f.summary()["r_hat"].max() for f in fits.values()]
+    rows.append({"what": "fit_many, 100 datasets x 250 points", "points": 25000,
+                 "wall_s": clock.wall, "cpu_s": clock.cpu,
+                 "gradients": sum(f.diagnostics["gradient_evaluations"] for f in fits.values()),
+                 "min_ess_bulk": float(np.min(ess)), "max_r_hat": float(np.max(rhat)),
+                 "divergences": sum(f.diagnostics["divergences"] for f in fits.values()),
+                 "share_r_hat_ok": float(np.mean(np.array(rhat) <= 1.01))})
+
+    # 4. bigger sets
+    for n in (2500, 25000):
+        df = synthetic(n)
+        with Clock() as clock:
+            big = bs.fit(df, "chinchilla", random_seed=4)
+        rows.append(fit_row(f"fit in process, {n:,} points", big, clock, n))
+        with Clock() as clock:
+            huber_fit(df.N.to_numpy(), df.D.to_numpy(), df.loss.to_numpy())
+        rows.append({"what": f"Huber top-20 L-BFGS, {n:,} points", "points": n,
+                     "wall_s": clock.wall, "cpu_s": clock.cpu})
+
+    # 5. the baselines on Epoch's points
+    with Clock() as clock:
+        point = huber_fit(epoch.N.to_numpy(), epoch.D.to_numpy(), epoch.loss.to_numpy())
+    rows.append({"what": "Huber top-20 L-BFGS (point fit)", "points": len(epoch),
+                 "wall_s": clock.wall, "cpu_s": clock.cpu})
+    with Clock() as clock:
+        reps = bootstrap(epoch.N.to_numpy(), epoch.D.to_numpy(), epoch.loss.to_numpy(),
+                         replicates=1000, seed=0, start=point)
+    rows.append({"what": "bootstrap of the point fit, 1000 replicates", "points": len(epoch),
+                 "wall_s": clock.wall, "cpu_s": clock.cpu})
+
+    for row in rows:
+        if row.get("gradients") and row.get("sampling_s"):
+            row["floor_ratio"] = row["cpu_s"] / (row["gradients"] * GRADIENT_FLOOR_S)
+    table = pd.DataFrame(rows)
+    by = {r["what"]: r for r in rows}
+    boot = by["bootstrap of the point fit, 1000 replicates"]["wall_s"]
+    ratios = {
+        "warm fit / bootstrap (wall)": by["fit in process, warm (reuses the compiled model)"]
+        ["wall_s"] / boot,
+        "fresh CLI fit / bootstrap (wall)": by["bayescale fit, fresh CLI process"]["wall_s"]
+        / boot,
+        "warm fit / Huber point fit (wall)": by["fit in process, warm (reuses the compiled "
+                                                 "model)"]["wall_s"]
+        / by["Huber top-20 L-BFGS (point fit)"]["wall_s"],
+        "refit on new data (wall s)": by["refit in process on new data (240 points)"]
+        ["wall_s"],
+        "fit_many per dataset (wall s)": by["fit_many, 100 datasets x 250 points"]["wall_s"]
+        / 100,
+    }
+    post = fit.summary(prob=0.95)
+    boot_table = percentile_intervals(reps, prob=0.95)
+    intervals = pd.DataFrame({
+        "posterior median": post["median"], "posterior 95% lower": post["lower"],
+        "posterior 95% upper": post["upper"], "bootstrap median": boot_table["median"],
+        "bootstrap 95% lower": boot_table["lower"], "bootstrap 95% upper": boot_table["upper"],
+    }).loc[["E", "A", "B", "alpha", "beta"]]
+    env = {"python": platform.python_version(), "machine": platform.machine(),
+           "cpus": os.cpu_count(), "bayescale": bs.__version__,
+           "load_average": os.getloadavg()[0],
+           "import bayescale.cli (s)": import_cli, "import pymc + nutpie (s)": import_stack,
+           "date": time.strftime("%Y-%m-%d %H:%M")}
+    for key in ("pymc", "nutpie", "pytensor", "arviz", "numpy", "scipy"):
+        env[key] = __import__(key).__version__
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"environment": env, "rows": rows, "ratios": ratios,
+               "intervals_epoch": intervals.to_dict(orient="index"),
+               "map_epoch": approx.meta["map"]}
+    (RESULTS / "speed.json").write_text(json.dumps(payload, indent=2, default=float))
+    fmt = {"wall_s": "{:.2f}", "cpu_s": "{:.2f}", "compile_s": "{:.1f}", "sampling_s": "{:.2f}",
+           "min_ess_bulk": "{:.0f}", "max_r_hat": "{:.3f}", "floor_ratio": "{:.1f}"}
+    shown = table.drop(columns=[c for c in ("share_r_hat_ok",) if c in table])
+    for col, f in fmt.items():
+        shown[col] = shown[col].map(lambda v, f=f: "" if v is None or v != v else f.format(v))
+    for col in ("gradients", "divergences"):
+        shown[col] = shown[col].map(lambda v: "" if v is None or v != v else f"{int(v):,}")
+    md = ["# Speed benchmark", "", f"`python benchmarks/speed.py`, {env['date']}, "
+          f"{env['cpus']} CPUs, load average {env['load_average']:.1f}, Python "
+          f"{env['python']}, PyMC {env['pymc']}, nutpie {env['nutpie']}.", "",
+          markdown(shown), "", "Ratios:", ""]
+    md += [f"- {k}: {v:.2f}" for k, v in ratios.items()]
+    md += ["", f"floor_ratio: CPU seconds / (gradients x {GRADIENT_FLOOR_S * 1e6:.1f} us), the "
+           "gradient-cost floor of perf.md; import of bayescale.cli "
+           f"{import_cli:.2f} s, of pymc + nutpie {import_stack:.2f} s.", "",
+           "Epoch's 240 points, 95% intervals (posterior: Student-t likelihood; bootstrap: "
+           "Huber):", "", markdown(intervals, index=True)]
+    (RESULTS / "speed.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
