@@ -44,6 +44,19 @@ def test_help_and_laws_do_not_import_pymc():
     assert "chinchilla\n  L = E + A / N^alpha + B / D^beta" in proc.stdout
 
 
+def test_predict_and_plot_need_neither_pymc_nor_arviz(fit_file, tmp_path):
+    """Working with a saved fit is numpy + xarray (+ matplotlib): no PyMC, nutpie, ArviZ."""
+    png = tmp_path / "p.png"
+    code = ("import sys\nfrom bayescale.cli import main\n"
+            f"assert main(['predict', {fit_file!r}, '--at', 'N=1e9,D=2e10']) == 0\n"
+            f"assert main(['plot', {fit_file!r}, '-o', {str(png)!r}]) == 0\n"
+            "heavy = [m for m in ('pymc', 'pytensor', 'nutpie', 'arviz', 'arviz_stats', "
+            "'numba') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_import_bayescale_is_light():
     code = ("import sys, bayescale\n"
             "assert not [m for m in ('pymc', 'matplotlib', 'arviz', 'pandas') "
