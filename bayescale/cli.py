@@ -329,9 +329,12 @@ def _fit_groups(args: argparse.Namespace) -> int:
         raise BayescaleError(f"{str(clash[0])!r} already exists; use --force to replace it")
     executor = None
     if args.workers:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        executor = ProcessPoolExecutor(args.workers)
+        # spawn, not fork: the parent may run threads (progress bar, nutpie)
+        executor = ProcessPoolExecutor(args.workers,
+                                       mp_context=multiprocessing.get_context("spawn"))
     _say(args, f"bayescale {__version__}: fitting {args.law} to each of the {len(groups)} "
                f"groups of {args.by!r} in {args.runs}")
     try:
@@ -346,7 +349,7 @@ def _fit_groups(args: argparse.Namespace) -> int:
                             progress=sys.stderr.isatty() and not args.quiet)
     finally:
         if executor is not None:
-            executor.shutdown()
+            executor.shutdown(cancel_futures=True)
     folder.mkdir(exist_ok=True)
     rows = []
     for name, fit in fits.items():
@@ -357,6 +360,7 @@ def _fit_groups(args: argparse.Namespace) -> int:
         table = fit.summary(prob=args.prob).reset_index()
         table.insert(0, "group", str(name))
         table.insert(2, "prob", args.prob)
+        table.insert(3, "method", fit.method)
         table["warnings"] = len(fit.warnings)
         rows.append(table)
     summary = pd.concat(rows, ignore_index=True)
@@ -366,7 +370,9 @@ def _fit_groups(args: argparse.Namespace) -> int:
         wide = summary.pivot(index="group", columns="parameter", values="median")
         wide = wide[[c for c in fits[next(iter(fits))].spec.free_params if c in wide]]
         wide.insert(0, "warnings", summary.groupby("group")["warnings"].first())
-        print(f"posterior medians per group ({percent(args.prob)}% intervals in "
+        what = ("APPROXIMATE posterior (Laplace) medians" if args.method == "map"
+                else "posterior medians")
+        print(f"{what} per group ({percent(args.prob)}% intervals in "
               f"{folder / 'summary.csv'})")
         print(_text_table(wide, list(wide.columns), list(wide.columns), index="group"))
     _print_warnings(caught)
@@ -393,6 +399,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if args.format == "csv":
         table = fit.summary(prob=args.prob)
         table.insert(0, "prob", args.prob)
+        table.insert(1, "method", fit.method)
         sys.stdout.write(table.to_csv())
         return 0
     print(summary_text(fit, args.prob))
@@ -429,15 +436,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
         sys.stdout.write(table.to_csv(index=False))
     elif args.format == "json":
         records = json.loads(table.to_json(orient="records"))
-        print(json.dumps({"prob": args.prob, "interval": "equal-tailed", "points": records},
-                         indent=2))
+        print(json.dumps({"prob": args.prob, "interval": "equal-tailed", "method": fit.method,
+                          "points": records}, indent=2))
     else:
         pct = f"{percent(args.prob)}%"
         cols = [c for c in table.columns if c != "prob"]
         heads = [{"lower": f"lower {pct}", "upper": f"upper {pct}",
                   "pp_lower": f"pp_lower {pct}", "pp_upper": f"pp_upper {pct}"}.get(c, str(c))
                  for c in cols]
-        print(f"{fit.law.name}: predicted loss, {pct} equal-tailed intervals "
+        approx = " of an APPROXIMATE (Laplace) posterior" if fit.method == "laplace" else ""
+        print(f"{fit.law.name}: predicted loss, {pct} equal-tailed intervals{approx} "
               "(lower/upper: the law's mean; pp_lower/pp_upper: a new run, noise included)")
         print(_text_table(table, cols, heads))
     _print_warnings(caught)

@@ -121,6 +121,7 @@ def sample_fit(
         "sampling_seconds": round(timing["sampling"], 3),
         "compile_seconds": (None if timing["compile"] is None
                             else round(timing["compile"], 3)),
+        "gradient_evaluations": timing["gradients"],
         "created": created,
         "bayescale_version": __version__,
     }
@@ -147,6 +148,8 @@ def _laplace_fit(spec: ModelSpec, runs: Runs, settings: inference.SamplerSetting
         "method": "laplace",
         "sampler": {"sampler": "laplace", "draws": n, "random_seed": settings.random_seed},
         "map": info["map"],
+        "optimizer_converged": info["optimizer_converged"],
+        "hessian_ok": info["hessian_ok"],
         "sampling_seconds": round(time.perf_counter() - start, 3),
         "created": created,
         "bayescale_version": __version__,
@@ -284,7 +287,8 @@ def fit_many(
         name → DataFrame.
     by : the grouping column(s) of ``data``.
     random_seed : one seed for the whole call; each group gets its own seed derived from it
-        (recorded in its fit), so results do not depend on the order or number of workers.
+        (recorded in its fit) from the seed and the group's name, so results depend neither
+        on the order of the groups nor on the number of workers.
     executor : optional ``concurrent.futures.Executor`` (a process pool, or a Dask or Ray
         executor) to spread groups over workers; each worker process compiles once per model
         structure. Without one, groups run one after another in this process (chains already
@@ -313,7 +317,9 @@ def fit_many(
     base = inference.SamplerSettings(
         sampler=sampler, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
         target_accept=target_accept).validated()
-    seeds = np.random.SeedSequence(base.random_seed).generate_state(len(tasks))
+    # each group's seed depends on the call's seed and the group's name only, not on its
+    # position: adding, removing or reordering groups leaves the others' draws unchanged
+    seeds = [_group_seed(base.random_seed, name) for name, _, _ in tasks]
     settings = {"draws": base.draws, "tune": base.tune, "chains": base.chains,
                 "target_accept": base.target_accept, "sampler": base.sampler,
                 "method": method}
@@ -321,17 +327,29 @@ def fit_many(
     with _progress(progress, len(tasks)) as advance:
         if executor is None:
             for (name, spec, runs), seed in zip(tasks, seeds, strict=True):
-                results[name] = sample_fit(spec, runs, random_seed=int(seed), warn=False,
-                                           **settings)
+                try:
+                    results[name] = sample_fit(spec, runs, random_seed=seed, warn=False,
+                                               **settings)
+                except Exception as exc:
+                    exc.add_note(f"while fitting group {name!r}")
+                    raise
                 advance()
         else:
-            futures = {executor.submit(_fit_task, spec.to_dict(), runs, int(seed), settings):
+            futures = {executor.submit(_fit_task, spec.to_dict(), runs, seed, settings):
                        name for (name, spec, runs), seed in zip(tasks, seeds, strict=True)}
             from concurrent.futures import as_completed
 
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                advance()
+            try:
+                for future in as_completed(futures):
+                    try:
+                        results[futures[future]] = future.result()
+                    except Exception as exc:
+                        exc.add_note(f"while fitting group {futures[future]!r}")
+                        raise
+                    advance()
+            finally:
+                for future in futures:
+                    future.cancel()
             results = {name: results[name] for name, _, _ in tasks}
     troubled = [name for name, f in results.items() if f.warnings]
     if troubled:
@@ -341,6 +359,13 @@ def fit_many(
                       f"({shown}{more}); see fit.warnings of each", InferenceWarning,
                       stacklevel=2)
     return results
+
+
+def _group_seed(seed: int, name: Any) -> int:
+    import zlib
+
+    tag = zlib.crc32(repr(name).encode("utf-8"))
+    return int(np.random.SeedSequence([seed, tag]).generate_state(1)[0])
 
 
 def _fit_task(spec: Mapping[str, Any], runs: Runs, seed: int,
@@ -371,6 +396,12 @@ def split_groups(data: Any, by: str | list[str] | None,
                         f"{', '.join(map(str, data.columns))}")
     if query:
         data = filter_rows(data, query)
+    for key in keys:
+        empty = data[key].isna().to_numpy()
+        if empty.any():
+            rows = ", ".join(str(i + 1) for i in np.flatnonzero(empty)[:3])
+            raise DataError(f"--by: column {key!r} is empty in row(s) {rows}; every run needs "
+                            "a group")
     return {name if len(keys) > 1 else name[0]: frame.reset_index(drop=True)
             for name, frame in data.groupby(keys, sort=False)}
 

@@ -18,7 +18,10 @@ from typing import Any
 import numpy as np
 
 from .data import Runs
+from .errors import SpecError
 from .model import ModelSpec
+
+_FAILED = 1e300  # objective value of a point where the posterior is not finite
 
 
 def log_posterior(spec: ModelSpec, runs: Runs) -> Any:
@@ -84,7 +87,7 @@ def fit_laplace(spec: ModelSpec, runs: Runs, *, draws: int = 4000, random_seed: 
     def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
         value = f(z)[0]
         if not np.isfinite(value):
-            return 1e300, np.zeros_like(z)
+            return _FAILED, np.zeros_like(z)
         return -value, -_gradient(f, z)
 
     best, agree = None, 0
@@ -92,7 +95,7 @@ def fit_laplace(spec: ModelSpec, runs: Runs, *, draws: int = 4000, random_seed: 
         x = x0 if k == 0 else x0 + rng.normal(0.0, 0.7, len(x0))
         res = minimize(objective, x, jac=True, method="L-BFGS-B",
                        options={"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-8})
-        if not np.isfinite(res.fun):
+        if not np.isfinite(res.fun) or res.fun >= _FAILED:
             continue
         if best is not None and abs(res.fun - best.fun) < 1e-6 * max(1.0, abs(best.fun)):
             agree += 1
@@ -100,8 +103,14 @@ def fit_laplace(spec: ModelSpec, runs: Runs, *, draws: int = 4000, random_seed: 
                 break
         if best is None or res.fun < best.fun - 1e-9:
             best, agree = res, 0
+    if best is None:
+        raise SpecError("the MAP search found no point where the posterior is finite; check "
+                        "the priors against the data, or fit with MCMC")
     mode = best.x
     messages: list[str] = []
+    if not best.success:
+        messages.append(f"the MAP optimiser did not converge ({best.message}); the mode and "
+                        "the Laplace intervals are unreliable; fit with MCMC")
     hess = _hessian(f, mode)
     eigval, eigvec = np.linalg.eigh(-hess)
     hessian_ok = bool(np.all(eigval > 1e-10))
@@ -120,6 +129,8 @@ def fit_laplace(spec: ModelSpec, runs: Runs, *, draws: int = 4000, random_seed: 
                                  numbers.__getitem__).theta
     out = {k: np.broadcast_to(np.asarray(theta[k], dtype=float), (draws,)).copy()
            for k in spec.free_params}
+    # the mode in the sampler's coordinates (their Jacobians included), which is what the
+    # Gaussian approximates; it is close to the natural-parameter MAP when the data dominate
     info = {"map": {k: float(at_mode[k]) for k in spec.free_params},
             "log_posterior": float(-best.fun), "hessian_ok": hessian_ok,
             "optimizer_converged": bool(best.success), "messages": messages}

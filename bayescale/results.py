@@ -197,7 +197,9 @@ class ScalingFit:
             stats = self.dt["sample_stats"].to_dataset()
             if "diverging" in stats:
                 out["divergences"] = int(stats["diverging"].sum())
-            if "n_steps" in stats:
+            if self.meta.get("gradient_evaluations") is not None:  # tuning included
+                out["gradient_evaluations"] = int(self.meta["gradient_evaluations"])
+            elif "n_steps" in stats:
                 out["gradient_evaluations"] = int(stats["n_steps"].sum())
         for key in ("compile_seconds", "sampling_seconds"):
             if key in self.meta:

@@ -77,7 +77,8 @@ def test_summary_text_csv_json(capsys, fit_file):
         assert isinstance(data["parameters"]["alpha"][key], float)
     code, out, _ = run(capsys, "summary", fit_file, "--format", "csv")
     lines = out.splitlines()
-    assert lines[0] == "parameter,prob,median,mean,sd,lower,upper,r_hat,ess_bulk,ess_tail"
+    assert lines[0] == ("parameter,prob,method,median,mean,sd,lower,upper,r_hat,ess_bulk,"
+                        "ess_tail")
     assert len(lines) == 7
 
 

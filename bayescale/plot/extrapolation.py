@@ -67,7 +67,8 @@ def extrapolation(
     table = fit.bands(to=targets, probs=probs, n=n)
     runs = fit.runs.table
     x = path_axis(fit.law)
-    what = "posterior" if fit.group == "posterior" else "prior"
+    what = {"mcmc": "posterior", "prior": "prior",
+            "laplace": "approximate (Laplace) posterior"}[fit.method]
 
     sc_kw = {"s": 22, "edgecolor": "white", "linewidth": 0.4, "zorder": 3,
              **(scatter_kwargs or {})}
