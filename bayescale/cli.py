@@ -287,8 +287,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
     result.meta["command"] = "bayescale " + " ".join(args.argv)
     save(result, out, overwrite=args.force, flag="--force")
     seed = result.meta["sampler"]["random_seed"]
-    _say(args, f"  done in {result.meta['sampling_seconds']:.1f} s (seed {seed}); "
-               f"saved {out}")
+    compiled = result.meta.get("compile_seconds")
+    timing = (f"compile {compiled:.1f} s + sampling {result.meta['sampling_seconds']:.1f} s"
+              if compiled else f"{result.meta['sampling_seconds']:.1f} s")
+    _say(args, f"  done: {timing} (seed {seed}); saved {out}")
     if not args.quiet:
         print(summary_text(result, args.prob))
     _print_warnings(caught)
