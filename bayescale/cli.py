@@ -102,8 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--law", default="chinchilla", help="law name (see 'bayescale laws'); "
                                                        "default chinchilla")
     p.add_argument("--x", choices=["N", "D", "C"], help="input of the 'power' law")
-    p.add_argument("--likelihood", default="studentt", choices=list(LIKELIHOODS),
-                   help="observation model on log loss (default studentt)")
+    p.add_argument("--likelihood", default=None, choices=list(LIKELIHOODS),
+                   help="observation model: studentt (default), laplace or normal on log loss; "
+                        "beta (default) or logitnormal for accuracy laws")
     p.add_argument("--priors", metavar="FILE", help="TOML file overriding priors")
     p.add_argument("--columns", metavar="MAP",
                    help="map your column names, e.g. N=params,D=tokens,loss=val_loss")

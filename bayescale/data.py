@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, SpecError
-from .laws.base import INPUTS, Scales
+from .laws.base import INPUTS, MEASURED_INPUTS, Scales
 
 #: FLOPs per parameter per token in ``C = k·N·D`` (Kaplan/Hoffmann convention).
 COMPUTE_K = 6.0
-CANONICAL = (*INPUTS, "loss")
+#: Canonical columns: the inputs, then the responses a law can predict.
+RESPONSES = ("loss", "accuracy")
+CANONICAL = (*INPUTS, *[m for m in MEASURED_INPUTS if m not in RESPONSES], *RESPONSES)
 
 
 def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
@@ -95,6 +97,7 @@ def read_inputs(
     columns: Mapping[str, str] | None = None,
     source: str | None = None,
     strict: bool = True,
+    compute_k: float = COMPUTE_K,
 ) -> tuple[dict[str, np.ndarray], list[str]]:
     """Find, convert and validate the ``needed`` canonical columns of ``df``.
 
@@ -141,22 +144,42 @@ def read_inputs(
         name = present[key]
         label = repr(name) if name == key else f"{name!r} ({key})"
         file = source if source and Path(source).suffix else None
-        values[key] = numeric_column(df[name], label, file=file)
+        values[key] = numeric_column(df[name], label, file=file,
+                                     positive=key != "accuracy")
+        if key == "accuracy":
+            outside = (values[key] < 0) | (values[key] > 1)
+            if outside.any():
+                first = values[key][np.flatnonzero(outside)[0]]
+                raise DataError(f"column {label}, {_rows(outside, file)}: an accuracy must be "
+                                f"between 0 and 1 (first: {first:g})")
     notes: list[str] = []
+    k = compute_k
     if "D" in needed and "D" not in values:
-        values["D"] = values["C"] / (COMPUTE_K * values["N"])
-        notes.append(f"D derived as C/({COMPUTE_K:g}·N)")
+        values["D"] = values["C"] / (k * values["N"])
+        notes.append(f"D derived as C/({k:g}·N)")
     if "C" not in values and "N" in values and "D" in values:
-        values["C"] = COMPUTE_K * values["N"] * values["D"]
+        values["C"] = k * values["N"] * values["D"]
         if "C" in needed:
-            notes.append(f"C derived as {COMPUTE_K:g}·N·D")
-    for key, derived in (("C", f"{COMPUTE_K:g}·N·D"), ("D", f"C/({COMPUTE_K:g}·N)")):
+            notes.append(f"C derived as {k:g}·N·D")
+    for key, derived in (("C", f"{k:g}·N·D"), ("D", f"C/({k:g}·N)")):
         bad = key in values and key not in present and ~np.isfinite(values[key]) | (
             values[key] <= 0)
         if np.any(bad):
             raise DataError(f"{key} = {derived} is out of floating-point range in "
                             f"{_rows(np.asarray(bad))}")
     return {k: values[k] for k in CANONICAL if k in values}, notes
+
+
+def squeeze_unit(y: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """Move accuracies of exactly 0 or 1 inside (0, 1) (Smithson & Verkuilen 2006:
+    ``(y·(n − 1) + 1/2) / n``), which bounded likelihoods need; says so when it does."""
+    edge = (y <= 0) | (y >= 1)
+    if not edge.any():
+        return y, None
+    n = len(y)
+    return ((y * (n - 1) + 0.5) / n,
+            f"{int(edge.sum())} accuracies of exactly 0 or 1 squeezed into (0, 1) as "
+            "(y·(n−1) + 1/2)/n")
 
 
 @dataclass(frozen=True)
@@ -167,6 +190,7 @@ class Runs:
     columns: Mapping[str, str] = field(default_factory=dict)
     source: str | None = None
     notes: tuple[str, ...] = ()
+    response: str = "loss"
 
     @classmethod
     def from_frame(
@@ -174,12 +198,19 @@ class Runs:
         df: pd.DataFrame,
         inputs: Sequence[str],
         *,
+        response: str = "loss",
+        compute_k: float = COMPUTE_K,
         columns: str | Mapping[str, str] | None = None,
         source: str | None = None,
     ) -> Runs:
-        """Validate ``df`` for a law that uses ``inputs`` (a subset of N, D, C)."""
+        """Validate ``df`` for a law that uses ``inputs`` and predicts ``response``."""
         mapping = parse_columns(columns)
-        values, notes = read_inputs(df, [*inputs, "loss"], columns=mapping, source=source)
+        values, notes = read_inputs(df, [*inputs, response], columns=mapping, source=source,
+                                    compute_k=compute_k)
+        if response == "accuracy":
+            values["accuracy"], note = squeeze_unit(values["accuracy"])
+            if note:
+                notes.append(note)
         for key in inputs:
             distinct = np.unique(values[key])
             if len(values[key]) > 1 and len(distinct) < 2:
@@ -189,27 +220,17 @@ class Runs:
                     f"it needs runs at 2 or more values of {key}"
                 )
         return cls(table=pd.DataFrame(values), columns=mapping, source=source,
-                   notes=tuple(notes))
-
-    @classmethod
-    def from_csv(
-        cls,
-        path: str | Path,
-        inputs: Sequence[str],
-        *,
-        columns: str | Mapping[str, str] | None = None,
-        query: str | None = None,
-    ) -> Runs:
-        """Read and validate a CSV file; ``query`` filters rows first (pandas syntax)."""
-        df = read_table(path)
-        if query:
-            df = filter_rows(df, query)
-        return cls.from_frame(df, inputs, columns=columns, source=str(path))
+                   notes=tuple(notes), response=response)
 
     # -- views ------------------------------------------------------------------------------
     @property
     def n(self) -> int:
         return len(self.table)
+
+    @property
+    def y(self) -> np.ndarray:
+        """The response (loss or accuracy) of each run."""
+        return self.table[self.response].to_numpy()
 
     @property
     def loss(self) -> np.ndarray:
@@ -227,13 +248,13 @@ class Runs:
 
     def scales(self, inputs: Iterable[str]) -> Scales:
         return Scales(
-            loss_min=float(self.loss.min()),
-            loss_median=float(np.median(self.loss)),
+            loss_min=float(self.y.min()),
+            loss_median=float(np.median(self.y)),
             reference=self.reference(inputs),
         )
 
     def maxima(self) -> dict[str, float]:
-        """Largest observed value of each input present (N, D, C)."""
+        """Largest observed value of each input present (N, D, C, U)."""
         return {k: float(self.table[k].max()) for k in INPUTS if k in self.table}
 
 

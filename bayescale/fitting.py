@@ -50,7 +50,9 @@ def prepare(
         data = filter_rows(data, query)
     available = [k for k in ("N", "D", "C") if mapping.get(k, k) in data.columns]
     law_obj = get_law(law, available=available, x=x)
-    return law_obj, Runs.from_frame(data, law_obj.inputs, columns=mapping, source=source)
+    return law_obj, Runs.from_frame(data, law_obj.inputs, response=law_obj.response,
+                                    compute_k=law_obj.compute_k, columns=mapping,
+                                    source=source)
 
 
 def _resolve_priors(priors: Mapping[str, Any] | str | Path | None) -> Mapping[str, Any] | None:
@@ -74,7 +76,7 @@ def configure(
     data: pd.DataFrame | str | Path | Runs,
     law: str | Law = "chinchilla",
     *,
-    likelihood: str = "studentt",
+    likelihood: str | None = None,
     priors: Mapping[str, Prior | Mapping[str, Any] | float] | str | Path | None = None,
     columns: str | Mapping[str, str] | None = None,
     x: str | None = None,
@@ -171,7 +173,7 @@ def fit(
     data: pd.DataFrame | str | Path | Runs,
     law: str | Law = "chinchilla",
     *,
-    likelihood: str = "studentt",
+    likelihood: str | None = None,
     priors: Mapping[str, Prior | Mapping[str, Any] | float] | str | Path | None = None,
     columns: str | Mapping[str, str] | None = None,
     x: str | None = None,
@@ -195,8 +197,8 @@ def fit(
     law : str
         ``"chinchilla"`` (E + A/N^alpha + B/D^beta) or ``"power"`` (E + A·X^-alpha; pick X
         with ``x="N"|"D"|"C"`` when the data has several). See ``bayescale laws``.
-    likelihood : {"studentt", "laplace", "normal"}
-        Observation model on log loss (see :mod:`bayescale.likelihoods`).
+    likelihood : {"studentt", "laplace", "normal"} for losses, {"beta", "logitnormal"} for
+        accuracies; default studentt / beta (see :mod:`bayescale.likelihoods`).
     priors : mapping or TOML path, optional
         Overrides per parameter, e.g. ``{"alpha": Prior("LogNormal", mu=-1.2, sigma=0.6),
         "nu": 4}``; a number fixes a parameter. Defaults: see the law's docstring.
@@ -227,7 +229,7 @@ def prior_predictive(
     data: pd.DataFrame | str | Path | Runs,
     law: str | Law = "chinchilla",
     *,
-    likelihood: str = "studentt",
+    likelihood: str | None = None,
     priors: Mapping[str, Prior | Mapping[str, Any] | float] | str | Path | None = None,
     columns: str | Mapping[str, str] | None = None,
     x: str | None = None,
@@ -264,7 +266,7 @@ def fit_many(
     law: str | Law = "chinchilla",
     *,
     by: str | list[str] | None = None,
-    likelihood: str = "studentt",
+    likelihood: str | None = None,
     priors: Mapping[str, Prior | Mapping[str, Any] | float] | str | Path | None = None,
     columns: str | Mapping[str, str] | None = None,
     x: str | None = None,

@@ -135,11 +135,11 @@ def load(path: str | Path) -> ScalingFit:
         spec = ModelSpec.from_dict(meta["model"])
         group = meta.get("group", "posterior")
         constant = dt["constant_data"].to_dataset()
-        table = pd.DataFrame({k: constant[k].to_numpy() for k in ("N", "D", "C")
-                              if k in constant})
-        table["loss"] = dt["observed_data"].to_dataset()["loss"].to_numpy()
+        table = pd.DataFrame({k: constant[k].to_numpy() for k in constant.data_vars})
+        response = spec.law.response
+        table[response] = dt["observed_data"].to_dataset()[response].to_numpy()
         runs = Runs(table=table, columns=meta.get("columns") or {}, source=meta.get("source"),
-                    notes=tuple(meta.get("notes", ())))
+                    notes=tuple(meta.get("notes", ())), response=response)
         if group not in dt.children:
             raise KeyError(group)
         missing = [k for k in spec.free_params if k not in dt[group].to_dataset()]

@@ -31,7 +31,7 @@ def log_posterior(spec: ModelSpec, runs: Runs) -> Any:
     names = spec.z_names()
     number = spec.settings().__getitem__
     logx = {k: runs.log(k)[None, :] for k in spec.law.inputs}
-    y = np.log(runs.loss)[None, :]
+    y = spec.likelihood.link(runs.y)[None, :]
 
     def f(z: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -41,7 +41,7 @@ def log_posterior(spec: ModelSpec, runs: Runs) -> Any:
                 lp = lp + prior.logpdf(target) + log_jac
             theta = {k: np.broadcast_to(np.asarray(v, dtype=float), (len(z),))[:, None]
                      for k, v in out.theta.items()}
-            mu = spec.law.log_loss(np, logx, theta)
+            mu = spec.law.location(np, logx, theta)
             lp = lp + spec.likelihood.logpdf(y, mu, theta).sum(axis=1)
         return np.where(np.isfinite(lp), lp, -np.inf)
 

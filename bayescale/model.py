@@ -48,37 +48,53 @@ from .laws import Law, Param, law_from_dict
 from .likelihoods import Likelihood, get_likelihood
 from .priors import Prior, parse_priors
 
-#: Name of the observed variable (log of the loss) and of the observation dimension.
-OBSERVED = "log_loss"
+#: Name of the observed variable (the linked response) and of the observation dimension.
+OBSERVED = "observed"
 RUN_DIM = "run"
 
 
 @dataclass(frozen=True)
 class Coordinate:
-    """Map from an unconstrained ``z`` onto ``(lo, inf)`` or ``(lo, hi)``."""
+    """Map from an unconstrained ``z`` onto ``(lo, hi)``: ``lo + (hi − lo)·sigmoid(z)``,
+    ``lo + exp(z)``, ``hi − exp(z)`` or ``z`` itself, as the ends are finite or not."""
 
     lo: float
     hi: float = math.inf
 
     @property
     def bounded(self) -> bool:
-        return math.isfinite(self.hi)
+        return math.isfinite(self.lo) and math.isfinite(self.hi)
+
+    @property
+    def ends(self) -> tuple[bool, bool]:
+        """Which ends are finite (they enter the graph as numbers)."""
+        return math.isfinite(self.lo), math.isfinite(self.hi)
 
     def forward(self, xp: Any, z: Any, lo: Any = None, hi: Any = None) -> tuple[Any, Any]:
         """(value, log|d value / d z|); ``lo``/``hi`` may be symbolic stand-ins."""
         lo = self.lo if lo is None else lo
-        if self.bounded:
-            hi = self.hi if hi is None else hi
+        hi = self.hi if hi is None else hi
+        has_lo, has_hi = self.ends
+        if has_lo and has_hi:
             sig = 1.0 / (1.0 + xp.exp(-z))
             log_jac = xp.log(hi - lo) - xp.logaddexp(0.0, -z) - xp.logaddexp(0.0, z)
             return lo + (hi - lo) * sig, log_jac
-        return lo + xp.exp(z), z
+        if has_lo:
+            return lo + xp.exp(z), z
+        if has_hi:
+            return hi - xp.exp(z), z
+        return z, 0.0 * z
 
     def inverse(self, value: float) -> float:
-        if self.bounded:
+        has_lo, has_hi = self.ends
+        if has_lo and has_hi:
             u = min(max((value - self.lo) / (self.hi - self.lo), 1e-9), 1 - 1e-9)
             return math.log(u / (1 - u))
-        return math.log(max(value - self.lo, 1e-300))
+        if has_lo:
+            return math.log(max(value - self.lo, 1e-300))
+        if has_hi:
+            return math.log(max(self.hi - value, 1e-300))
+        return float(value)
 
 
 @dataclass(frozen=True)
@@ -106,12 +122,12 @@ class ModelSpec:
     def resolve(
         cls,
         law: Law,
-        likelihood: str | Likelihood,
+        likelihood: str | Likelihood | None,
         priors: Mapping[str, Any] | None,
         runs: Runs,
     ) -> ModelSpec:
         """Merge user priors over the law's and likelihood's defaults for these runs."""
-        lik = get_likelihood(likelihood)
+        lik = get_likelihood(likelihood, law.response)
         scales = runs.scales(law.inputs)
         user = parse_priors(priors)
         defaults = {**law.default_priors(scales), **lik.default_priors()}
@@ -187,8 +203,10 @@ class ModelSpec:
         raise KeyError(p.name)
 
     def base_range(self, p: Param) -> tuple[float, float]:
-        """The natural range of a parameter (and of its base)."""
-        return (0.0, self.loss_min) if p.kind == "floor" else (0.0, math.inf)
+        """The natural range of a parameter (and of its base); a floor lies below the lowest
+        observed loss."""
+        lo, hi = p.range
+        return (lo, min(hi, self.loss_min)) if p.kind == "floor" else (lo, hi)
 
     def coordinate(self, p: Param) -> Coordinate:
         """How the sampler moves for ``p``: its base's range ∩ the prior's support when the
@@ -204,7 +222,8 @@ class ModelSpec:
         """Public parameters in dependency order: floor, noise and amplitude bases
         (``<amp>_ref``) first, then exponents (which may be sampled as slopes that need them),
         then the natural amplitudes."""
-        order = {"floor": 0, "positive": 0, "exponent": 1, "amplitude": 2}
+        order = {"floor": 0, "positive": 0, "scale": 0, "real": 0, "unit": 0, "exponent": 1,
+                 "amplitude": 2}
         return sorted(self.params, key=lambda p: order[p.kind])
 
     def slope_pair(self, p: Param) -> Param | None:
@@ -286,7 +305,9 @@ class ModelSpec:
             elif amp is not None:
                 role = f"slope:{amp.name}"
             else:
-                role = "interval" if self.coordinate(p).bounded else "half-line"
+                role = {(True, True): "interval", (True, False): "above",
+                        (False, True): "below", (False, False): "line"}[
+                    self.coordinate(p).ends]
             parts.append((p.name, key, prior.dist, role))
         return tuple(parts)
 
@@ -309,9 +330,10 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelSpec:
+        law = law_from_dict(data["law"])
         return cls(
-            law=law_from_dict(data["law"]),
-            likelihood=get_likelihood(data["likelihood"]),
+            law=law,
+            likelihood=get_likelihood(data["likelihood"], law.response),
             priors=parse_priors(data["priors"]),
             reference={k: float(v) for k, v in data["reference"].items()},
             loss_min=float(data["loss_min"]),
@@ -472,8 +494,10 @@ class ModelSpec:
 
         def coordinate(p: Param) -> tuple[Any, Any]:
             c = self.coordinate(p)
-            return c.forward(xp, z[f"{p.name}_z"], number(f"{p.name}_lo"),
-                             number(f"{p.name}_hi") if c.bounded else None)
+            has_lo, has_hi = c.ends
+            return c.forward(xp, z[f"{p.name}_z"],
+                             number(f"{p.name}_lo") if has_lo else None,
+                             number(f"{p.name}_hi") if has_hi else None)
 
         # 1. floor, noise and amplitude bases: none depends on an exponent
         block_jac: Any = 0.0
@@ -556,8 +580,9 @@ class ModelSpec:
             key, prior = self.prior_for(p)
             if not prior.is_fixed:
                 c = self.coordinate(p)
-                out[f"{p.name}_lo"] = c.lo
-                if c.bounded:
+                if c.ends[0]:
+                    out[f"{p.name}_lo"] = c.lo
+                if c.ends[1]:
                     out[f"{p.name}_hi"] = c.hi
             for name, value in prior.params.items():
                 out[f"prior_{key}_{name}"] = value
@@ -599,7 +624,7 @@ def model_inputs(spec: ModelSpec, runs: Runs) -> dict[str, np.ndarray]:
     ``spec.structure()`` by swapping these values in (``pm.set_data`` or nutpie's
     ``with_data``)."""
     out = {f"log_{k}": runs.log(k) for k in spec.law.inputs}
-    out["log_loss_observed"] = np.log(runs.loss)
+    out["observed_value"] = spec.likelihood.link(runs.y)
     out["settings"] = np.fromiter(spec.settings().values(), dtype=float)
     return out
 
@@ -607,8 +632,8 @@ def model_inputs(spec: ModelSpec, runs: Runs) -> dict[str, np.ndarray]:
 def build_model(spec: ModelSpec, runs: Runs) -> Any:
     """Build the PyMC model for ``spec`` on ``runs``. Nothing is sampled here.
 
-    Deterministics: every public parameter that varies (``spec.free_params``) and
-    ``log_loss_mean`` (the law's log mean per run; not stored in traces)."""
+    Deterministics: every public parameter that varies (``spec.free_params``) and ``location``
+    (the law's output per run, e.g. the log mean loss; not stored in traces)."""
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -617,7 +642,7 @@ def build_model(spec: ModelSpec, runs: Runs) -> Any:
     data = model_inputs(spec, runs)
     with pm.Model(coords={RUN_DIM: np.arange(runs.n)}, check_bounds=False) as model:
         logx = {k: pm.Data(f"log_{k}", data[f"log_{k}"], dims=RUN_DIM) for k in law.inputs}
-        observed = pm.Data("log_loss_observed", data["log_loss_observed"], dims=RUN_DIM)
+        observed = pm.Data("observed_value", data["observed_value"], dims=RUN_DIM)
         packed = pm.Data("settings", data["settings"])
 
         def number(name: str) -> Any:
@@ -634,6 +659,6 @@ def build_model(spec: ModelSpec, runs: Runs) -> Any:
         theta = dict(out.theta)
         for name in spec.free_params:
             theta[name] = pm.Deterministic(name, theta[name])
-        mu = pm.Deterministic("log_loss_mean", law.log_loss(pt, logx, theta), dims=RUN_DIM)
+        mu = pm.Deterministic("location", law.location(pt, logx, theta), dims=RUN_DIM)
         spec.likelihood.observe(OBSERVED, mu, theta, observed, dims=RUN_DIM)
     return model

@@ -4,8 +4,8 @@ No PyMC, no compile: 4,000 draws × 1,000 points take milliseconds. Intervals ar
 (quantiles ``(1 − prob)/2`` and ``(1 + prob)/2``); ETI commutes with the monotone map between log
 loss and loss, so bands read the same on either axis.
 
-* ``median``, ``lower``, ``upper``: the law's mean loss L(x; θ) over the draws (credible interval
-  of the mean);
+* ``median``, ``lower``, ``upper``: the law's mean response (loss L(x; θ), or accuracy) over the
+  draws (credible interval of the mean);
 * ``pp_lower``, ``pp_upper``: the posterior predictive, i.e. a new run's observed loss, which adds
   the observation noise of the likelihood (one noise draw per posterior draw, from a fixed seed,
   so the numbers are reproducible).
@@ -22,6 +22,7 @@ import pandas as pd
 from .data import CANONICAL, read_inputs
 from .errors import DataError, SpecError
 from .laws import INPUTS, Law
+from .laws.base import MEASURED_INPUTS
 from .likelihoods import Likelihood
 
 #: Seed of the observation-noise draws of the posterior predictive.
@@ -66,8 +67,9 @@ def parse_point(text: str) -> dict[str, float]:
         key = key.strip()
         if not sep:
             raise SpecError(f"point {text!r}: expected NAME=VALUE pairs such as N=7e10,D=1.4e12")
-        if key not in INPUTS:
-            raise SpecError(f"point {text!r}: unknown input {key!r}; use {', '.join(INPUTS)}")
+        if key not in (*INPUTS, *MEASURED_INPUTS):
+            raise SpecError(f"point {text!r}: unknown input {key!r}; use "
+                            f"{', '.join((*INPUTS, *MEASURED_INPUTS))}")
         try:
             number = float(value)
         except ValueError:
@@ -98,9 +100,9 @@ def as_points(points: Any, law: Law, columns: Mapping[str, str] | None = None,
     if clash:
         raise DataError(f"points: column {clash[0]!r} is a name of the output; rename it")
     values, _ = read_inputs(df, law.inputs, columns=columns, source=source or "points",
-                            strict=False)
+                            strict=False, compute_k=law.compute_k)
     out = df.copy()
-    for key in INPUTS:  # canonical inputs the user did not give (derived or mapped)
+    for key in (*INPUTS, *MEASURED_INPUTS):  # canonical inputs not given (derived or mapped)
         if key in values and key not in out.columns:
             out[key] = values[key]
         elif key in law.inputs:
@@ -117,11 +119,12 @@ def path_axis(law: Law) -> str:
     raise SpecError(f"no extrapolation plot for a law with inputs {', '.join(law.inputs)}")
 
 
-def mean_draws(law: Law, theta: Mapping[str, np.ndarray], points: pd.DataFrame) -> np.ndarray:
-    """Log mean loss, shape (draws, points)."""
+def location_draws(law: Law, theta: Mapping[str, np.ndarray],
+                   points: pd.DataFrame) -> np.ndarray:
+    """The law's location (e.g. log mean loss), shape (draws, points)."""
     logx = {k: np.log(points[k].to_numpy(dtype=float))[None, :] for k in law.inputs}
     th = {k: np.asarray(v, dtype=float)[:, None] for k, v in theta.items()}
-    return np.asarray(law.log_loss(np, logx, th))
+    return np.asarray(law.location(np, logx, th))
 
 
 def interval_table(points: pd.DataFrame, law: Law, likelihood: Likelihood,
@@ -130,12 +133,10 @@ def interval_table(points: pd.DataFrame, law: Law, likelihood: Likelihood,
     """The points plus median/lower/upper of the mean and pp_lower/pp_upper."""
     prob = check_prob(prob)
     q = [(1 - prob) / 2, 0.5, (1 + prob) / 2]
-    log_mu = mean_draws(law, theta, points)
-    lo, med, hi = np.quantile(np.exp(log_mu), q, axis=0)
-    # one noise draw per posterior draw, shared by all points: each point's marginal is exact
-    # and does not depend on which other points are asked for
+    location = location_draws(law, theta, points)
+    lo, med, hi = np.quantile(likelihood.natural(location), q, axis=0)
     rng = np.random.default_rng(seed)
-    observed = np.exp(log_mu + likelihood.noise(rng, theta, (log_mu.shape[0], 1)))
+    observed = likelihood.simulate(rng, location, theta)
     pp_lo, pp_hi = np.quantile(observed, [q[0], q[2]], axis=0)
     out = points.copy()
     out["prob"] = prob
@@ -204,5 +205,5 @@ def band_table(path: pd.DataFrame, law: Law, likelihood: Likelihood,
 
 __all__ = [
     "CANONICAL", "OUTPUT_COLUMNS", "PREDICTIVE_SEED", "as_points", "band_table", "check_prob",
-    "extrapolation_paths", "interval_table", "mean_draws", "parse_point", "path_axis",
+    "extrapolation_paths", "interval_table", "location_draws", "parse_point", "path_axis",
 ]

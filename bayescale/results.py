@@ -32,8 +32,8 @@ SUMMARY_COLUMNS = ("median", "mean", "sd", "lower", "upper", "r_hat", "ess_bulk"
 
 def make_datatree(runs: Runs, group: str, draws: Any, stats: Any = None) -> Any:
     """The DataTree of a fit: ``group`` (``posterior`` or ``prior``) on (chain, draw), numeric
-    ``sample_stats`` when given, and the runs as ``constant_data`` (N, D, C on ``run``) and
-    ``observed_data`` (loss)."""
+    ``sample_stats`` when given, and the runs as ``constant_data`` (their inputs on ``run``) and
+    ``observed_data`` (their response: loss or accuracy)."""
     import xarray as xr
 
     def clean(ds: Any) -> Any:
@@ -49,9 +49,10 @@ def make_datatree(runs: Runs, group: str, draws: Any, stats: Any = None) -> Any:
     if stats is not None:
         groups["sample_stats"] = clean(stats)
     groups["constant_data"] = xr.Dataset(
-        {k: ("run", table[k].to_numpy()) for k in table if k != "loss"}, coords={"run": run})
-    groups["observed_data"] = xr.Dataset({"loss": ("run", table["loss"].to_numpy())},
-                                         coords={"run": run})
+        {k: ("run", table[k].to_numpy()) for k in table if k != runs.response},
+        coords={"run": run})
+    groups["observed_data"] = xr.Dataset(
+        {runs.response: ("run", table[runs.response].to_numpy())}, coords={"run": run})
     return xr.DataTree.from_dict(groups)
 
 

@@ -54,12 +54,12 @@ def random_points(model, n=5, seed=0):
 def test_numpy_law_equals_graph_law(law):
     spec, runs, model = make(law)
     names = [*spec.law.param_names]
-    fn = graph_fn(model, [model["log_loss_mean"], *[model[n] for n in names]])
+    fn = graph_fn(model, [model["location"], *[model[n] for n in names]])
     logx = {k: runs.log(k) for k in spec.law.inputs}
     for point in random_points(model):
         graph_mu, *values = fn(point)
         theta = dict(zip(names, values, strict=True))
-        numpy_mu = spec.law.log_loss(np, logx, theta)
+        numpy_mu = spec.law.location(np, logx, theta)
         np.testing.assert_allclose(graph_mu, numpy_mu, rtol=1e-10, atol=1e-12)
         assert 0 < theta["E"] < runs.loss.min()
 
@@ -92,7 +92,7 @@ def _manual_logp(spec, runs, point, lik="studentt", extra=None):
     th["A"] = a_ref * ref["N"] ** th["alpha"]
     th["B"] = b_ref * ref["D"] ** th["beta"]
     lp += stats.halfnorm(scale=0.05).logpdf(th["sigma"]) + point["sigma_z"]
-    mu = spec.law.log_loss(np, {k: runs.log(k) for k in ("N", "D")}, th)
+    mu = spec.law.location(np, {k: runs.log(k) for k in ("N", "D")}, th)
     y = np.log(runs.loss)
     if lik == "studentt":
         lp += stats.t(4, mu, th["sigma"]).logpdf(y).sum()
@@ -193,7 +193,7 @@ def test_new_data_and_settings_through_set_data_equal_a_fresh_model():
     assert spec2.structure() == spec1.structure() and runs2.n != runs1.n
     with model:
         pm.set_data({"log_N": runs2.log("N"), "log_D": runs2.log("D"),
-                     "log_loss_observed": np.log(runs2.loss),
+                     "observed_value": np.log(runs2.loss),
                      "settings": np.fromiter(spec2.settings().values(), float)},
                     coords={"run": np.arange(runs2.n)})
     fresh = build_model(spec2, runs2)

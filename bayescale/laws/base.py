@@ -15,6 +15,7 @@ declares the role that tells the model how to do that.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,12 +25,20 @@ import numpy as np
 
 from ..priors import Prior
 
-#: Input variables a law may use: parameters, tokens, training compute (FLOPs).
-INPUTS = ("N", "D", "C")
+#: Input variables a law may use: parameters, tokens, training compute (FLOPs), unique tokens.
+INPUTS = ("N", "D", "C", "U")
+#: Inputs that are measurements rather than scales (the loss, for accuracy-from-loss laws).
+MEASURED_INPUTS = ("loss",)
 
-INPUT_DOC = {"N": "parameters", "D": "training tokens", "C": "training compute (FLOPs)"}
+INPUT_DOC = {"N": "parameters", "D": "training tokens", "C": "training compute (FLOPs)",
+             "U": "unique training tokens", "loss": "loss"}
 
-ParamKind = Literal["floor", "exponent", "amplitude", "positive"]
+ParamKind = Literal["floor", "exponent", "amplitude", "positive", "scale", "real", "unit"]
+
+#: Natural range of each kind (the floor's upper end is the lowest observed loss).
+KIND_RANGE = {"floor": (0.0, math.inf), "exponent": (0.0, math.inf),
+              "amplitude": (0.0, math.inf), "positive": (0.0, math.inf),
+              "scale": (0.0, math.inf), "real": (-math.inf, math.inf), "unit": (0.0, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,11 @@ class Param:
     ``floor``: the irreducible loss, bounded to (0, lowest observed loss).
     ``exponent``: a positive decay exponent.
     ``positive``: any other positive parameter (e.g. a likelihood's scale).
+    ``scale``: a positive characteristic scale of an input (Kaplan's ``N_c``, a break location).
+    ``real``: unbounded (an intercept, a change of slope).
+    ``unit``: in (0, 1) (an accuracy ceiling).
+    ``lower``/``upper`` narrow the kind's range for this parameter (e.g. a ceiling above
+    chance).
     ``amplitude``: a positive scale multiplying ``input ** -exponent``; the sampler moves in
     ``log`` of its value at the reference scale, ``<name>_ref = A · X_ref^(−exponent)``, which
     may also carry the prior.
@@ -49,6 +63,13 @@ class Param:
     doc: str
     exponent: str | None = None
     input: str | None = None
+    lower: float | None = None
+    upper: float | None = None
+
+    @property
+    def range(self) -> tuple[float, float]:
+        lo, hi = KIND_RANGE[self.kind]
+        return (lo if self.lower is None else self.lower, hi if self.upper is None else self.upper)
 
     @property
     def ref_name(self) -> str | None:
@@ -62,7 +83,8 @@ class Param:
 
 @dataclass(frozen=True)
 class Scales:
-    """Data summaries that data-scaled default priors may use (plain numbers)."""
+    """Data summaries that data-scaled default priors may use (plain numbers): the lowest and
+    the median response (loss, or accuracy for an accuracy law) and the reference scales."""
 
     loss_min: float
     loss_median: float
@@ -75,11 +97,14 @@ class Scales:
 
 
 class Law(ABC):
-    """Base class of scaling laws. Subclasses set the class attributes and ``log_loss``."""
+    """Base class of scaling laws. Subclasses set the class attributes and ``location``."""
 
     name: ClassVar[str]
     formula: ClassVar[str]
     description: ClassVar[str] = ""
+    #: What the law predicts: ``"loss"`` (positive; modelled on the log scale) or
+    #: ``"accuracy"`` (in (0, 1); bounded likelihoods).
+    response: ClassVar[str] = "loss"
     #: True when ``L = E + Σ amplitude·input^(−exponent)``: the loss at the reference point is
     #: then ``E + Σ <amp>_ref``, which lets the model sample each exponent as the log-log slope
     #: it produces there (see :meth:`bayescale.model.ModelSpec.slope_pair`).
@@ -88,15 +113,17 @@ class Law(ABC):
     params: tuple[Param, ...]
 
     @abstractmethod
-    def log_loss(self, xp: Any, logx: Mapping[str, Any], theta: Mapping[str, Any]) -> Any:
-        """Log of the mean loss.
+    def location(self, xp: Any, logx: Mapping[str, Any], theta: Mapping[str, Any]) -> Any:
+        """What the likelihood consumes: the log of the mean loss for a loss law, the mean
+        accuracy for an accuracy law.
 
         Parameters
         ----------
         xp : module
             ``numpy`` or ``pytensor.tensor``.
         logx : mapping
-            Natural logs of the inputs this law uses (``"N"``, ``"D"``, ``"C"``).
+            Natural logs of the inputs this law uses (``"N"``, ``"D"``, ``"C"``, ``"U"``,
+            ``"loss"``).
         theta : mapping
             Natural-scale parameters, keyed by public name. Arrays broadcast against ``logx``.
         """
@@ -122,11 +149,20 @@ class Law(ABC):
                 return p
         raise KeyError(name)
 
-    def loss(self, inputs: Mapping[str, Any], theta: Mapping[str, Any]) -> np.ndarray:
-        """Mean loss in numpy from natural-scale inputs (convenience for users and tests)."""
+    @property
+    def compute_k(self) -> float:
+        """FLOPs per parameter per token in ``C = k·N·D`` when C is derived."""
+        return 6.0
+
+    def evaluate(self, inputs: Mapping[str, Any], theta: Mapping[str, Any]) -> np.ndarray:
+        """The law's mean response (loss or accuracy) in numpy from natural-scale inputs."""
         logx = {k: np.log(np.asarray(inputs[k], dtype=float)) for k in self.inputs}
         th = {k: np.asarray(v, dtype=float) for k, v in theta.items()}
-        return np.exp(self.log_loss(np, logx, th))
+        out = self.location(np, logx, th)
+        return np.exp(out) if self.response == "loss" else np.asarray(out)
+
+    #: the loss of a loss law (an alias of :meth:`evaluate`, which reads better for losses)
+    loss = evaluate
 
     def __repr__(self) -> str:
         opts = "".join(f", {k}={v!r}" for k, v in self.options().items())

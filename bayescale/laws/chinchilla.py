@@ -42,7 +42,7 @@ class Chinchilla(Law):
         Param("beta", "exponent", "data exponent"),
     )
 
-    def log_loss(self, xp: Any, logx: Mapping[str, Any], theta: Mapping[str, Any]) -> Any:
+    def location(self, xp: Any, logx: Mapping[str, Any], theta: Mapping[str, Any]) -> Any:
         return reducible_terms(
             xp,
             theta["E"],

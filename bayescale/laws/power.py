@@ -52,7 +52,7 @@ class PowerLaw(Law):
     def options(self) -> dict[str, Any]:
         return {"x": self.x}
 
-    def log_loss(self, xp: Any, logx: Mapping[str, Any], theta: Mapping[str, Any]) -> Any:
+    def location(self, xp: Any, logx: Mapping[str, Any], theta: Mapping[str, Any]) -> Any:
         return reducible_terms(xp, theta["E"], xp.log(theta["A"]) - theta["alpha"] * logx[self.x])
 
     def default_priors(self, scales: Scales) -> dict[str, Prior]:

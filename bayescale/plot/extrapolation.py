@@ -12,7 +12,8 @@ import numpy as np
 
 from ..predict import parse_point, path_axis, percent
 
-_INPUT_LABEL = {"N": "parameters N", "D": "training tokens D", "C": "training compute C (FLOPs)"}
+_INPUT_LABEL = {"N": "parameters N", "D": "training tokens D", "C": "training compute C (FLOPs)",
+                "U": "unique tokens U", "loss": "loss"}
 
 
 def _fmt(x: float) -> str:
@@ -73,12 +74,14 @@ def extrapolation(
     sc_kw = {"s": 22, "edgecolor": "white", "linewidth": 0.4, "zorder": 3,
              **(scatter_kwargs or {})}
     if len(fit.law.inputs) > 1:
-        points = ax.scatter(runs["C"], runs["loss"], c=np.log10(runs["N"]), cmap="viridis",
+        points = ax.scatter(runs["C"], runs[fit.runs.response], c=np.log10(runs["N"]),
+                            cmap="viridis",
                             label=f"observed runs ({len(runs)})", **sc_kw)
         cbar = ax.figure.colorbar(points, ax=ax, pad=0.01)
         cbar.set_label("log10 N (parameters)")
     else:
-        ax.scatter(runs[x], runs["loss"], color="black", label=f"observed runs ({len(runs)})",
+        ax.scatter(runs[x], runs[fit.runs.response], color="black",
+                   label=f"observed runs ({len(runs)})",
                    **sc_kw)
 
     ax.axvline(float(runs[x].max()), color="0.45", linestyle=":", linewidth=1,
@@ -126,10 +129,11 @@ def extrapolation(
                 bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.7", "alpha": 0.9})
 
     ax.set_xscale("log")
-    ax.set_yscale("log")
-    _plain_log_ticks(ax.yaxis)
+    if fit.runs.response == "loss":
+        ax.set_yscale("log")
+        _plain_log_ticks(ax.yaxis)
     ax.set_xlabel(_INPUT_LABEL[x])
-    ax.set_ylabel("loss")
+    ax.set_ylabel(fit.runs.response)
     bands = " and ".join(f"{percent(p)}%" for p in sorted(probs))
     ax.set_title(f"{fit.law.name}: {what} median with {bands} equal-tailed bands",
                  fontsize=10)
