@@ -20,6 +20,7 @@ _LAZY = {
     "fit": ("fitting", "fit"),
     "fit_many": ("fitting", "fit_many"),
     "prior_predictive": ("fitting", "prior_predictive"),
+    "two_step": ("twostep", "two_step"),
     "load": ("io", "load"),
     "ScalingFit": ("results", "ScalingFit"),
     "Prior": ("priors", "Prior"),

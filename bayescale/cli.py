@@ -101,7 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
                                 "loss")
     p.add_argument("--law", default="chinchilla", help="law name (see 'bayescale laws'); "
                                                        "default chinchilla")
-    p.add_argument("--x", choices=["N", "D", "C"], help="input of the 'power' law")
+    p.add_argument("--x", choices=["N", "D", "C"],
+                   help="the input of a one-input law (power, bnsl, loglinear, sigmoid)")
+    p.add_argument("--expression", metavar="EXPR",
+                   help="law 'custom': e.g. \"E + A * N**(-alpha) + B * D**(-beta)\" "
+                        "(give a prior for every parameter with --priors)")
+    p.add_argument("--chance", type=float, metavar="P",
+                   help="accuracy laws: the chance level (0.25 for 4-way multiple choice)")
+    p.add_argument("--breaks", type=int, choices=[1, 2], help="law 'bnsl': number of breaks")
+    p.add_argument("--k", type=float, metavar="K",
+                   help="law 'compute': C = K*N*D when C is not given (default 6)")
     p.add_argument("--likelihood", default=None, choices=list(LIKELIHOODS),
                    help="observation model: studentt (default), laplace or normal on log loss; "
                         "beta (default) or logitnormal for accuracy laws")
@@ -269,7 +278,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     out = check_writable(args.output, overwrite=args.force, flag="--force",
                          suffixes=NETCDF_SUFFIXES)
     spec, runs = configure(args.runs, args.law, likelihood=args.likelihood, priors=args.priors,
-                           columns=args.columns, x=args.x, query=args.query)
+                           columns=args.columns, x=args.x, query=args.query,
+                           law_options=_law_options(args))
     settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains,
                 "random_seed": args.seed, "target_accept": args.target_accept,
                 "sampler": args.sampler, "method": args.method}
@@ -296,6 +306,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print(summary_text(result, args.prob))
     _print_warnings(caught)
     return 0
+
+
+def _law_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The law options given on the command line (each law accepts its own)."""
+    return {k: v for k, v in (("expression", args.expression), ("chance", args.chance),
+                              ("breaks", args.breaks), ("k", args.k)) if v is not None}
 
 
 def _safe_name(name: Any) -> str:
@@ -345,6 +361,7 @@ def _fit_groups(args: argparse.Namespace) -> int:
             warnings.simplefilter("always")
             fits = fit_many(groups, args.law, likelihood=args.likelihood,
                             priors=args.priors, columns=args.columns, x=args.x,
+                            law_options=_law_options(args),
                             draws=args.draws, tune=args.tune,
                             chains=args.chains, random_seed=args.seed,
                             target_accept=args.target_accept, sampler=args.sampler,

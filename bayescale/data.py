@@ -247,10 +247,12 @@ class Runs:
         return {k: float(np.exp(np.mean(self.log(k)))) for k in inputs}
 
     def scales(self, inputs: Iterable[str]) -> Scales:
+        inputs = list(inputs)
         return Scales(
             loss_min=float(self.y.min()),
             loss_median=float(np.median(self.y)),
             reference=self.reference(inputs),
+            log_range={k: (float(self.log(k).min()), float(self.log(k).max())) for k in inputs},
         )
 
     def maxima(self) -> dict[str, float]:

@@ -32,13 +32,16 @@ def prepare(
     x: str | None = None,
     columns: str | Mapping[str, str] | None = None,
     query: str | None = None,
+    law_options: Mapping[str, Any] | None = None,
 ) -> tuple[Law, Runs]:
-    """Resolve the law and validate the runs it needs."""
+    """Resolve the law (with ``law_options``, e.g. ``{"chance": 0.25}``) and validate the runs
+    it needs."""
     from .data import parse_columns
 
     mapping = parse_columns(columns)
+    options = dict(law_options or {})
     if isinstance(data, Runs):
-        law_obj = get_law(law, available=data.table.columns, x=x)
+        law_obj = get_law(law, available=data.table.columns, x=x, **options)
         return law_obj, data
     source = None
     if isinstance(data, (str, Path)):
@@ -49,7 +52,7 @@ def prepare(
     if query:
         data = filter_rows(data, query)
     available = [k for k in ("N", "D", "C") if mapping.get(k, k) in data.columns]
-    law_obj = get_law(law, available=available, x=x)
+    law_obj = get_law(law, available=available, x=x, **options)
     return law_obj, Runs.from_frame(data, law_obj.inputs, response=law_obj.response,
                                     compute_k=law_obj.compute_k, columns=mapping,
                                     source=source)
@@ -81,9 +84,11 @@ def configure(
     columns: str | Mapping[str, str] | None = None,
     x: str | None = None,
     query: str | None = None,
+    law_options: Mapping[str, Any] | None = None,
 ) -> tuple[ModelSpec, Runs]:
     """Validate the runs and resolve law, likelihood and priors; nothing is sampled."""
-    law_obj, runs = prepare(data, law, x=x, columns=columns, query=query)
+    law_obj, runs = prepare(data, law, x=x, columns=columns, query=query,
+                            law_options=law_options)
     return ModelSpec.resolve(law_obj, likelihood, _resolve_priors(priors), runs), runs
 
 
@@ -178,6 +183,7 @@ def fit(
     columns: str | Mapping[str, str] | None = None,
     x: str | None = None,
     query: str | None = None,
+    law_options: Mapping[str, Any] | None = None,
     method: str = "mcmc",
     draws: int = 1000,
     tune: int = 1000,
@@ -205,6 +211,10 @@ def fit(
     columns : "N=params,D=tokens,loss=val_loss" or mapping, optional
     query : str, optional
         pandas query selecting rows, e.g. ``"epoch_outlier == False"``.
+    law_options : mapping, optional
+        Options of the law, e.g. ``{"chance": 0.25}`` (accuracy laws), ``{"breaks": 2}``
+        (bnsl), ``{"k": 6}`` (compute), ``{"expression": "..."}`` (custom); or pass a law
+        object from :func:`bayescale.get_law`.
     method : {"mcmc", "map"}
         ``"map"``: the posterior mode and a Laplace approximation around it, computed in
         numpy in well under a second with no compile; approximate (see
@@ -219,7 +229,7 @@ def fit(
         ``fit.warnings``.
     """
     spec, runs = configure(data, law, likelihood=likelihood, priors=priors, columns=columns,
-                           x=x, query=query)
+                           x=x, query=query, law_options=law_options)
     return sample_fit(spec, runs, method=method, draws=draws, tune=tune, chains=chains,
                       random_seed=random_seed, target_accept=target_accept, sampler=sampler,
                       progress=progress)
@@ -234,6 +244,7 @@ def prior_predictive(
     columns: str | Mapping[str, str] | None = None,
     x: str | None = None,
     query: str | None = None,
+    law_options: Mapping[str, Any] | None = None,
     draws: int = 2000,
     random_seed: int = 0,
 ) -> ScalingFit:
@@ -247,7 +258,7 @@ def prior_predictive(
     import xarray as xr
 
     spec, runs = configure(data, law, likelihood=likelihood, priors=priors, columns=columns,
-                           x=x, query=query)
+                           x=x, query=query, law_options=law_options)
     if not isinstance(draws, (int, np.integer)) or draws < 2:
         raise SpecError(f"draws must be an integer ≥ 2, got {draws!r}")
     rng = np.random.default_rng(random_seed)
@@ -271,6 +282,7 @@ def fit_many(
     columns: str | Mapping[str, str] | None = None,
     x: str | None = None,
     query: str | None = None,
+    law_options: Mapping[str, Any] | None = None,
     method: str = "mcmc",
     draws: int = 1000,
     tune: int = 1000,
@@ -311,7 +323,7 @@ def fit_many(
     for name, frame in groups.items():
         try:
             spec, runs = configure(frame, law, likelihood=likelihood, priors=priors,
-                                   columns=columns, x=x)
+                                   columns=columns, x=x, law_options=law_options)
             check_size(spec, runs)
         except (DataError, SpecError) as exc:
             raise type(exc)(f"group {name!r}: {exc}") from None

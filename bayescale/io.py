@@ -91,6 +91,9 @@ NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
 
 def save(fit: ScalingFit, path: str | Path, *, overwrite: bool = False,
          flag: str = "overwrite=True") -> Path:
+    if not getattr(fit.law, "portable", True):
+        raise FileFormatError("a fit of a law defined by a Python function cannot be saved "
+                              "(it would need pickle); define the law with an expression")
     p = check_writable(path, overwrite=overwrite, flag=flag, suffixes=NETCDF_SUFFIXES)
     dt = to_datatree(fit)
     try:

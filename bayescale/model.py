@@ -145,6 +145,11 @@ class ModelSpec:
                     f"priors: unknown parameter {key!r}; law {law.name!r} with likelihood "
                     f"{lik.name!r} takes {', '.join(_target_names(params))}"
                 )
+        missing = [p.name for p in params if not any(
+            k in user or k in defaults for k in (p.name, p.ref_name, p.base_name) if k)]
+        if missing:
+            raise SpecError(f"law {law.name!r} has no default prior for {', '.join(missing)}; "
+                            "give one for each (Python priors={...}, CLI --priors FILE)")
         resolved: dict[str, Prior] = {}
         for p in params:
             keys = [k for k in (p.name, p.ref_name) if k and k in user]

@@ -179,6 +179,8 @@ class ScalingFit:
         if message:
             warnings.warn(message, ExtrapolationWarning, stacklevel=2)
         out.attrs["extrapolation_warning"] = message
+        for note in self.law.prediction_checks(out):
+            warnings.warn(note, ExtrapolationWarning, stacklevel=2)
         return out
 
     def bands(self, to: Sequence[Mapping[str, float] | str] | None = None,
@@ -215,8 +217,10 @@ class ScalingFit:
             out += checks.convergence_warnings(self.summary(), stats, self.n_draws)
         if self.group == "posterior":
             out += list(self.meta.get("approximation_messages", []))
-            out += checks.bound_warnings(self.spec, self.draws())
+            draws = self.draws()
+            out += checks.bound_warnings(self.spec, draws)
             out += checks.design_warnings(self.spec, self.runs)
+            out += self.law.checks(self.spec, draws)
         return out
 
     # -- persistence ------------------------------------------------------------------------

@@ -9,19 +9,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..errors import SpecError
+from .accuracy import AccuracyFromLoss, LogLinear, Sigmoid
 from .base import INPUT_DOC, INPUTS, Law, Param, Scales
+from .broken import BrokenPowerLaw
 from .chinchilla import Chinchilla
-from .power import PowerLaw
+from .custom import CustomLaw
+from .datacon import DataConstrained
+from .kaplan import Kaplan, KaplanSingle
+from .power import Compute, PowerLaw
 
-_REGISTRY: dict[str, type[Law]] = {"power": PowerLaw, "chinchilla": Chinchilla}
+#: name -> factory(**options); laws taking one input of several choose it with ``x``
+_REGISTRY: dict[str, Callable[..., Law]] = {
+    "power": PowerLaw,
+    "chinchilla": Chinchilla,
+    "compute": Compute,
+    "kaplan": Kaplan,
+    "kaplan_n": lambda: KaplanSingle("N"),
+    "kaplan_d": lambda: KaplanSingle("D"),
+    "kaplan_c": lambda: KaplanSingle("C"),
+    "data_constrained": DataConstrained,
+    "bnsl": BrokenPowerLaw,
+    "loglinear": LogLinear,
+    "sigmoid": Sigmoid,
+    "accuracy_from_loss": AccuracyFromLoss,
+    "custom": CustomLaw,
+}
+#: laws whose single input is chosen from the data (or with ``x``), and their default
+_CHOOSE_X = {"power": ("N", "D", "C"), "bnsl": ("N", "D", "C"), "loglinear": ("N", "D", "C"),
+             "sigmoid": ("N", "D", "C")}
+_DEFAULT_X = {"power": "N"}
 
 __all__ = [
-    "INPUTS", "INPUT_DOC", "Chinchilla", "Law", "Param", "PowerLaw", "Scales",
-    "available_laws", "get_law", "law_from_dict",
+    "INPUTS",
+    "INPUT_DOC",
+    "AccuracyFromLoss",
+    "BrokenPowerLaw",
+    "Chinchilla",
+    "Compute",
+    "CustomLaw",
+    "DataConstrained",
+    "Kaplan",
+    "KaplanSingle",
+    "Law",
+    "LogLinear",
+    "Param",
+    "PowerLaw",
+    "Scales",
+    "Sigmoid",
+    "available_laws",
+    "get_law",
+    "law_from_dict",
 ]
 
 
@@ -32,30 +73,29 @@ def available_laws() -> list[str]:
 def get_law(name: str | Law, *, available: Iterable[str] | None = None, **options: Any) -> Law:
     """Look up a law by name.
 
-    ``available`` (the input columns present in the data) lets ``power`` pick its input when
-    ``x`` is not given and exactly one of N, D, C is present.
+    ``available`` (the input columns present in the data) lets ``power`` and ``bnsl`` pick
+    their input when ``x`` is not given and exactly one of N, D, C is present.
     """
     if isinstance(name, Law):
         return name
-    cls = _REGISTRY.get(str(name))
-    if cls is None:
+    factory = _REGISTRY.get(str(name))
+    if factory is None:
         raise SpecError(f"unknown law {name!r}; available: {', '.join(_REGISTRY)}")
     options = {k: v for k, v in options.items() if v is not None}
-    if cls is PowerLaw and "x" not in options:
-        have = [x for x in INPUTS if available is not None and x in set(available)]
+    if name in _CHOOSE_X and "x" not in options:
+        have = [x for x in _CHOOSE_X[name] if available is not None and x in set(available)]
         if available is None or len(have) == 1:
-            options["x"] = have[0] if have else "N"
+            options["x"] = have[0] if have else _DEFAULT_X.get(str(name), "C")
         else:
             raise SpecError(
-                "law 'power' uses one input: choose N, D or C (CLI --x, Python x=); "
+                f"law {name!r} uses one input: choose N, D or C (CLI --x, Python x=); "
                 f"the data has {', '.join(have) if have else 'none of N, D, C'}"
             )
     try:
-        return cls(**options)
+        return factory(**options)
     except TypeError:
         extra = ", ".join(sorted(options))
-        raise SpecError(f"law {name!r} has no option {extra} (x applies to law 'power' only)"
-                        ) from None
+        raise SpecError(f"law {name!r} has no option {extra}") from None
 
 
 def law_from_dict(data: Mapping[str, Any]) -> Law:

@@ -89,6 +89,8 @@ class Scales:
     loss_min: float
     loss_median: float
     reference: Mapping[str, float] = field(default_factory=dict)
+    #: (min, max) of the natural log of each input over the runs
+    log_range: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def reducible(self) -> float:
@@ -135,6 +137,14 @@ class Law(ABC):
     def options(self) -> dict[str, Any]:
         """Options that identify this law beyond its name (e.g. the input of ``power``)."""
         return {}
+
+    def checks(self, spec: Any, draws: Mapping[str, np.ndarray]) -> list[str]:
+        """Law-specific warnings about a posterior (e.g. an unidentified break)."""
+        return []
+
+    def prediction_checks(self, table: Any) -> list[str]:
+        """Law-specific warnings about a prediction table (e.g. leaving [chance, 1])."""
+        return []
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, **self.options()}

@@ -1,0 +1,211 @@
+"""User-defined laws: a safe expression string, or a Python function of the array namespace.
+
+The expression is parsed with :mod:`ast` and checked against a whitelist; it is never passed to
+``eval``. Allowed: numbers, the inputs ``N``, ``D``, ``C``, ``U``, parameter names, ``+ - * /``,
+``**``, unary ``-``/``+``, parentheses, and calls of :data:`FUNCTIONS`. Anything else (attribute
+access, subscripts, imports, lambdas, comprehensions, keyword arguments, other functions) is a
+one-line :class:`~bayescale.errors.SpecError`, as is an expression over :data:`MAX_LENGTH`
+characters or :data:`MAX_NODES` syntax nodes.
+
+>>> law = CustomLaw("E + A * N**(-alpha) + B * D**(-beta)")
+>>> law.inputs, law.param_names
+(('N', 'D'), ('E', 'A', 'alpha', 'B', 'beta'))
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..errors import SpecError
+from ..priors import Prior
+from .base import INPUTS, Law, Param, Scales
+
+MAX_LENGTH = 500
+MAX_NODES = 200
+
+#: name -> f(xp, *args)
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "exp": lambda xp, a: xp.exp(a),
+    "log": lambda xp, a: xp.log(a),
+    "log10": lambda xp, a: xp.log(a) / math.log(10.0),
+    "sqrt": lambda xp, a: xp.sqrt(a),
+    "abs": lambda xp, a: xp.abs(a),
+    "sigmoid": lambda xp, a: 1.0 / (1.0 + xp.exp(-a)),
+    "softplus": lambda xp, a: xp.logaddexp(0.0, a),
+    "minimum": lambda xp, a, b: xp.minimum(a, b),
+    "maximum": lambda xp, a, b: xp.maximum(a, b),
+}
+_ARITY = {"minimum": 2, "maximum": 2}
+_BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+           ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
+           ast.Pow: lambda a, b: a**b}
+_UNARY = {ast.USub: lambda a: -a, ast.UAdd: lambda a: a}
+_WHAT = {ast.Attribute: "attribute access", ast.Subscript: "subscripts",
+         ast.Lambda: "lambdas", ast.ListComp: "comprehensions",
+         ast.GeneratorExp: "comprehensions", ast.Compare: "comparisons",
+         ast.BoolOp: "boolean operators", ast.IfExp: "conditional expressions",
+         ast.JoinedStr: "strings", ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts",
+         ast.Starred: "starred arguments", ast.NamedExpr: "assignments"}
+
+
+def parse_expression(text: str) -> tuple[ast.expr, list[str], list[str]]:
+    """Check ``text``; return (tree, inputs used, parameter names in order of appearance)."""
+    if not isinstance(text, str) or not text.strip():
+        raise SpecError("custom law: the expression is empty")
+    if len(text) > MAX_LENGTH:
+        raise SpecError(f"custom law: the expression is {len(text)} characters long; the limit "
+                        f"is {MAX_LENGTH}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise SpecError(f"custom law: {text.strip()!r} is not a valid expression "
+                        f"({exc.msg})") from None
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_NODES:
+        raise SpecError(f"custom law: the expression has {len(nodes)} parts; the limit is "
+                        f"{MAX_NODES}")
+    names: list[str] = []
+    for node in nodes:
+        if isinstance(node, (ast.Expression, ast.Load, ast.operator, ast.unaryop)):
+            if isinstance(node, ast.operator) and type(node) not in _BINARY:
+                raise SpecError(f"custom law: operator {type(node).__name__} is not allowed; "
+                                "use + - * / **")
+            if isinstance(node, ast.unaryop) and type(node) not in _UNARY:
+                raise SpecError(f"custom law: operator {type(node).__name__} is not allowed")
+            continue
+        if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+            continue
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise SpecError(f"custom law: only numbers are allowed as constants, got "
+                                f"{node.value!r}")
+            continue
+        if isinstance(node, ast.Call):
+            func = node.func
+            if not isinstance(func, ast.Name) or func.id not in FUNCTIONS:
+                called = func.id if isinstance(func, ast.Name) else ast.unparse(func)
+                raise SpecError(f"custom law: calling {called!r} is not allowed; functions: "
+                                f"{', '.join(FUNCTIONS)}")
+            if node.keywords:
+                raise SpecError(f"custom law: {func.id}() takes no keyword arguments")
+            if len(node.args) != _ARITY.get(func.id, 1):
+                raise SpecError(f"custom law: {func.id}() takes {_ARITY.get(func.id, 1)} "
+                                f"argument(s), got {len(node.args)}")
+            continue
+        if isinstance(node, ast.Name):
+            if node.id in FUNCTIONS:
+                continue  # checked as the callee of its Call
+            if node.id.startswith("_"):
+                raise SpecError(f"custom law: names may not start with '_' ({node.id!r})")
+            if node.id not in names:
+                names.append(node.id)
+            continue
+        what = _WHAT.get(type(node), type(node).__name__)
+        raise SpecError(f"custom law: {what} are not allowed in an expression")
+    for node in nodes:  # a function name used as a value, e.g. "exp + 1"
+        if isinstance(node, ast.Name) and node.id in FUNCTIONS and not any(
+                isinstance(c, ast.Call) and c.func is node for c in nodes):
+            raise SpecError(f"custom law: {node.id!r} is a function; call it as {node.id}(...)")
+    positions = {}
+    for node in nodes:  # order of appearance in the text (ast.walk is breadth-first)
+        if isinstance(node, ast.Name) and node.id in names:
+            positions[node.id] = min(positions.get(node.id, 10**9), node.col_offset)
+    names.sort(key=positions.__getitem__)
+    inputs = [n for n in INPUTS if n in names]
+    params = [n for n in names if n not in INPUTS]
+    if not params:
+        raise SpecError("custom law: the expression has no parameters to fit")
+    if not inputs:
+        raise SpecError(f"custom law: the expression uses none of the inputs "
+                        f"{', '.join(INPUTS)}")
+    return tree.body, inputs, params
+
+
+def _evaluate(node: ast.expr, xp: Any, values: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.BinOp):
+        return _BINARY[type(node.op)](_evaluate(node.left, xp, values),
+                                      _evaluate(node.right, xp, values))
+    if isinstance(node, ast.UnaryOp):
+        return _UNARY[type(node.op)](_evaluate(node.operand, xp, values))
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    return FUNCTIONS[node.func.id](xp, *(_evaluate(a, xp, values) for a in node.args))
+
+
+class CustomLaw(Law):
+    r"""A law given as an expression of the inputs and parameters, or as a Python function.
+
+    Expression: ``CustomLaw("E + A * N**(-alpha) + B * D**(-beta)")``; the inputs are the names
+    N, D, C, U that occur in it, every other name is a parameter. Function:
+    ``CustomLaw(function=f, inputs=["N", "D"], params=["E", "A", "alpha", ...])`` with
+    ``f(xp, N, D, E, A, alpha, ...)`` returning the mean response written with ``xp`` (numpy
+    or ``pytensor.tensor``) functions. A fit of a function-defined law cannot be saved (that
+    would need pickle); use an expression to save it.
+
+    There are no default priors: give one for every parameter (a parameter is sampled on the
+    support of its prior, so ``LogNormal`` keeps it positive). ``response="accuracy"`` makes the
+    expression an accuracy in (0, 1) (Beta or logit-normal likelihood).
+    """
+
+    name = "custom"
+    description = "your own expression (or Python function) of N, D, C, U"
+
+    def __init__(self, expression: str | None = None, *, function: Callable[..., Any] | None = None,
+                 inputs: Sequence[str] | None = None, params: Sequence[str] | None = None,
+                 response: str = "loss") -> None:
+        if response not in ("loss", "accuracy"):
+            raise SpecError(f"custom law: response must be 'loss' or 'accuracy', got "
+                            f"{response!r}")
+        self.response = response  # type: ignore[misc]
+        if (expression is None) == (function is None):
+            raise SpecError("custom law: give an expression or a function (one of them)")
+        if expression is not None:
+            self.expression: str | None = str(expression).strip()
+            self.function = None
+            self._tree, inputs_used, names = parse_expression(self.expression)
+            self.inputs = tuple(inputs_used)
+        else:
+            if not callable(function):
+                raise SpecError("custom law: function must be callable")
+            if not inputs or not params:
+                raise SpecError("custom law: a function needs inputs=[...] and params=[...]")
+            bad = [i for i in inputs if i not in INPUTS]
+            if bad:
+                raise SpecError(f"custom law: unknown input {bad[0]!r}; use "
+                                f"{', '.join(INPUTS)}")
+            self.expression, self.function = None, function
+            self.inputs = tuple(inputs)
+            names = list(params)
+        self.params = tuple(Param(n, "real", "custom parameter") for n in names)
+        shown = self.expression or getattr(function, "__name__", "function")
+        self.formula = (f"L = {shown}" if response == "loss" else f"acc = {shown}")  # type: ignore[misc]
+
+    @property
+    def portable(self) -> bool:
+        """Whether the law can be written to a file (an expression can, a function cannot)."""
+        return self.expression is not None
+
+    def options(self) -> dict[str, Any]:
+        if self.expression is not None:
+            return {"expression": self.expression, "response": self.response}
+        return {"function": f"{getattr(self.function, '__module__', '?')}."
+                            f"{getattr(self.function, '__qualname__', '?')}@{id(self.function)}",
+                "response": self.response}
+
+    def location(self, xp: Any, logx: Mapping[str, Any], theta: Mapping[str, Any]) -> Any:
+        values = {k: xp.exp(logx[k]) for k in self.inputs}
+        values.update({p.name: theta[p.name] for p in self.params})
+        if self.function is not None:
+            value = self.function(xp, **values)
+        else:
+            value = _evaluate(self._tree, xp, values)
+        return xp.log(value) if self.response == "loss" else value
+
+    def default_priors(self, scales: Scales) -> dict[str, Prior]:
+        return {}
