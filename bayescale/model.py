@@ -531,7 +531,7 @@ class ModelSpec:
             if key == p.base_name:
                 term(p, base[p.name], jac[p.name])
         theta.update({p.name: base[p.name] for p in self.params
-                      if p.kind in ("floor", "positive")})
+                      if p.kind not in ("exponent", "amplitude")})
         # 2. exponents, as slopes at the pivot where the law allows it
         for p in self.params:
             if p.kind != "exponent":

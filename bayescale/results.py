@@ -23,6 +23,7 @@ from .predict import (
     check_prob,
     extrapolation_paths,
     interval_table,
+    location_draws,
     parse_point,
     require_inputs,
 )
@@ -179,7 +180,8 @@ class ScalingFit:
         if message:
             warnings.warn(message, ExtrapolationWarning, stacklevel=2)
         out.attrs["extrapolation_warning"] = message
-        for note in self.law.prediction_checks(out):
+        raw = location_draws(self.law, self.draws(), table)  # before any clipping
+        for note in self.law.prediction_checks(out, raw):
             warnings.warn(note, ExtrapolationWarning, stacklevel=2)
         return out
 

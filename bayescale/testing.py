@@ -34,7 +34,7 @@ def fake_fit(
     *,
     truth: Mapping[str, float] | None = None,
     runs: pd.DataFrame | None = None,
-    likelihood: str = "studentt",
+    likelihood: str | None = None,
     priors: Mapping | None = None,
     sigma: float = 0.01,
     draws: int = 500,
@@ -45,6 +45,7 @@ def fake_fit(
     chain_offset: float = 0.0,
     warnings: Sequence[str] = (),
     x: str = "N",
+    law_options: Mapping | None = None,
 ) -> ScalingFit:
     """A fit with fabricated draws: each parameter is ``truth · exp(N(0, spread))``.
 
@@ -53,25 +54,32 @@ def fake_fit(
     """
     import xarray as xr
 
-    law_obj = get_law(law, x=x) if law == "power" else get_law(law)
+    options = dict(law_options or {})
+    if law == "power":
+        options.setdefault("x", x)
+    law_obj = get_law(law, **options)
     truth = dict(truth or default_truth(law))
     truth.setdefault("sigma", sigma)
+    truth.setdefault("nu", 4.0)
+    truth.setdefault("phi", 300.0)
     if runs is None:
         if law == "power":
             design = pd.DataFrame({x: np.geomspace(1e6, 1e9, 10)})
         else:
             design = chinchilla_design()
         runs = simulate_runs(law_obj, truth, design, sigma=sigma, seed=seed)
-    run_obj = Runs.from_frame(runs, law_obj.inputs)
+    run_obj = Runs.from_frame(runs, law_obj.inputs, response=law_obj.response,
+                              compute_k=law_obj.compute_k)
     spec = ModelSpec.resolve(law_obj, likelihood, priors, run_obj)
     rng = np.random.default_rng(seed)
     post = {}
+    floors = {p.name for p in spec.params if p.kind == "floor"}
     for name in spec.free_params:
-        centre = truth.get(name, 4.0 if name == "nu" else 1.0)
+        centre = truth.get(name, 1.0)
         z = rng.normal(0.0, spread, (chains, draws))
         z += chain_offset * np.arange(chains)[:, None]
         value = centre * np.exp(z)
-        if name == "E":
+        if name in floors:
             value = np.minimum(value, 0.999 * spec.loss_min)
         post[name] = (("chain", "draw"), value)
     coords = {"chain": np.arange(chains), "draw": np.arange(draws)}

@@ -66,14 +66,17 @@ class LogLinear(Law):
         return {"a": Prior("Normal", mu=scales.loss_median, sigma=2.0 + 0.2 * abs(ref)),
                 "b": Prior("Normal", mu=0.0, sigma=0.2)}
 
-    def prediction_checks(self, table: Any) -> list[str]:
-        low = table["lower"].to_numpy() < self.chance
-        high = table["upper"].to_numpy() > 1.0
-        if not (low.any() or high.any()):
+    def prediction_checks(self, table: Any, location: Any) -> list[str]:
+        import numpy as np
+
+        lo, hi = np.quantile(location, [0.025, 0.975], axis=0)
+        outside = (lo < self.chance) | (hi > 1.0)
+        if not outside.any():
             return []
         return [f"the log-linear law leaves [chance = {self.chance:g}, 1] at "
-                f"{int((low | high).sum())} of {len(table)} points: a straight line in log X "
-                "cannot saturate; use law 'sigmoid' to extrapolate accuracy"]
+                f"{int(outside.sum())} of {len(table)} points (its 95% band; predictions are "
+                "clipped to (0, 1)): a straight line in log X cannot saturate; use law "
+                "'sigmoid' to extrapolate accuracy"]
 
 
 class Sigmoid(Law):

@@ -142,8 +142,9 @@ class Law(ABC):
         """Law-specific warnings about a posterior (e.g. an unidentified break)."""
         return []
 
-    def prediction_checks(self, table: Any) -> list[str]:
-        """Law-specific warnings about a prediction table (e.g. leaving [chance, 1])."""
+    def prediction_checks(self, table: Any, location: np.ndarray) -> list[str]:
+        """Law-specific warnings about predictions, given the table and the law's raw
+        ``location`` draws (draws, points) before any clipping (e.g. leaving [chance, 1])."""
         return []
 
     def to_dict(self) -> dict[str, Any]:
