@@ -25,6 +25,10 @@ from .laws.base import INPUTS, MEASURED_INPUTS, Scales
 COMPUTE_K = 6.0
 #: Canonical columns: the inputs, then the responses a law can predict.
 RESPONSES = ("loss", "accuracy")
+#: A non-numeric column: which run a row (a checkpoint) belongs to (grouped laws); kept as
+#: ``run_id`` in tables and files (``run`` is the name of the observation dimension there).
+RUN = "run"
+RUN_ID = "run_id"
 CANONICAL = (*INPUTS, *[m for m in MEASURED_INPUTS if m not in RESPONSES], *RESPONSES)
 
 
@@ -45,8 +49,9 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
             items.append((key.strip(), value.strip()))
     out: dict[str, str] = {}
     for key, value in items:
-        if key not in CANONICAL:
-            raise SpecError(f"--columns: unknown field {key!r}; use {', '.join(CANONICAL)}")
+        if key not in (*CANONICAL, RUN):
+            raise SpecError(f"--columns: unknown field {key!r}; use "
+                            f"{', '.join((*CANONICAL, RUN))}")
         if not value:
             raise SpecError(f"--columns: no column name given for {key!r}")
         out[key] = str(value)
@@ -170,6 +175,21 @@ def read_inputs(
     return {k: values[k] for k in CANONICAL if k in values}, notes
 
 
+def run_labels(df: pd.DataFrame, mapping: Mapping[str, str], source: str | None) -> np.ndarray:
+    """The run each row belongs to, as strings (rows of one run share a label)."""
+    name = mapping.get("run", "run")
+    where = f" in {source}" if source else ""
+    if name not in df.columns:
+        raise DataError(f"column {name!r} not found{where}: this law needs a run column saying "
+                        "which rows (checkpoints) belong to one training run; map yours with "
+                        "--columns run=<name>")
+    labels = df[name]
+    empty = labels.isna().to_numpy()
+    if empty.any():
+        raise DataError(f"column {name!r}, {_rows(empty)}: empty run label")
+    return labels.astype(str).to_numpy()
+
+
 def squeeze_unit(y: np.ndarray) -> tuple[np.ndarray, str | None]:
     """Move accuracies of exactly 0 or 1 inside (0, 1) (Smithson & Verkuilen 2006:
     ``(y·(n − 1) + 1/2) / n``), which bounded likelihoods need; says so when it does."""
@@ -202,8 +222,10 @@ class Runs:
         compute_k: float = COMPUTE_K,
         columns: str | Mapping[str, str] | None = None,
         source: str | None = None,
+        grouped: bool = False,
     ) -> Runs:
-        """Validate ``df`` for a law that uses ``inputs`` and predicts ``response``."""
+        """Validate ``df`` for a law that uses ``inputs`` and predicts ``response``; with
+        ``grouped``, a ``run`` column says which rows belong to one run."""
         mapping = parse_columns(columns)
         values, notes = read_inputs(df, [*inputs, response], columns=mapping, source=source,
                                     compute_k=compute_k)
@@ -219,13 +241,22 @@ class Runs:
                     f"({distinct[0]:g}), so the law's {key} exponent cannot be learned; "
                     f"it needs runs at 2 or more values of {key}"
                 )
-        return cls(table=pd.DataFrame(values), columns=mapping, source=source,
-                   notes=tuple(notes), response=response)
+        table = pd.DataFrame(values)
+        if grouped:
+            table[RUN_ID] = run_labels(df, mapping, source)
+        return cls(table=table, columns=mapping, source=source, notes=tuple(notes),
+                   response=response)
 
     # -- views ------------------------------------------------------------------------------
     @property
     def n(self) -> int:
         return len(self.table)
+
+    @property
+    def groups(self) -> tuple[np.ndarray, list[str]]:
+        """(index of each row's run, run labels in order of first appearance)."""
+        codes, labels = pd.factorize(self.table[RUN_ID], sort=False)
+        return codes.astype(np.int64), [str(v) for v in labels]
 
     @property
     def y(self) -> np.ndarray:

@@ -55,7 +55,7 @@ def prepare(
     law_obj = get_law(law, available=available, x=x, **options)
     return law_obj, Runs.from_frame(data, law_obj.inputs, response=law_obj.response,
                                     compute_k=law_obj.compute_k, columns=mapping,
-                                    source=source)
+                                    source=source, grouped=law_obj.grouped)
 
 
 def _resolve_priors(priors: Mapping[str, Any] | str | Path | None) -> Mapping[str, Any] | None:
@@ -148,8 +148,13 @@ def _laplace_fit(spec: ModelSpec, runs: Runs, settings: inference.SamplerSetting
     start = time.perf_counter()
     n = settings.draws * settings.chains
     draws, info = fit_laplace(spec, runs, draws=n, random_seed=settings.random_seed)
-    post = xr.Dataset({k: (("chain", "draw"), v[None, :]) for k, v in draws.items()},
-                      coords={"chain": [0], "draw": np.arange(n)})
+    variables = {k: (("chain", "draw"), v[None, :]) for k, v in draws.items()
+                 if k != "run_effect"}
+    coords: dict[str, Any] = {"chain": [0], "draw": np.arange(n)}
+    if "run_effect" in draws:
+        variables["run_effect"] = (("chain", "draw", "group"), draws["run_effect"][None])
+        coords["group"] = runs.groups[1]
+    post = xr.Dataset(variables, coords=coords)
     meta = {
         "group": "posterior",
         "method": "laplace",

@@ -110,7 +110,7 @@ def compiled_model(spec: Any, runs: Any) -> tuple[Any, float]:
         if compiled is None:
             start = time.perf_counter()
             compiled = nutpie.compile_pymc_model(build_model(spec, runs),
-                                                 var_names=list(spec.free_params))
+                                                 var_names=list(spec.stored_vars))
             seconds = time.perf_counter() - start
             _COMPILED[key] = compiled
             while len(_COMPILED) > _COMPILED_LIMIT:
@@ -124,16 +124,19 @@ def _sample_nutpie(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[
 
     compiled, compile_seconds = compiled_model(spec, runs)
     init = spec.initial_point()
-    names = compiled.shape_info[0][: compiled.n_dim]
+    x0 = np.zeros(compiled.n_dim)
+    for name, where, _ in zip(*compiled.shape_info, strict=False):
+        if name in init:  # the value variables (the rest of shape_info are expanded ones)
+            x0[where] = np.ravel(init[name])
     start = time.perf_counter()
     dt = nutpie.sample(
         compiled, draws=s.draws, tune=s.tune, chains=s.chains, seed=s.random_seed,
         target_accept=s.target_accept, adaptation="low_rank", save_warmup=True,
-        progress_bar=s.progress, init_mean=np.array([init[n] for n in names]),
+        progress_bar=s.progress, init_mean=x0,
     )
     timing = {"compile": compile_seconds, "sampling": time.perf_counter() - start,
               "gradients": _gradients(dt)}
-    return _tidy(dt, spec.free_params), timing
+    return _tidy(dt, spec.stored_vars), timing
 
 
 def _sample_pymc(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[str, float]]:
@@ -159,13 +162,13 @@ def _sample_pymc(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[st
             dt = pm.sample(
                 draws=s.draws, tune=s.tune, chains=s.chains, random_seed=s.random_seed,
                 nuts_sampler=s.sampler, target_accept=s.target_accept,
-                progressbar=s.progress, var_names=list(spec.free_params),
+                progressbar=s.progress, var_names=list(spec.stored_vars),
                 compute_convergence_checks=False, **kwargs,
             )
     finally:
         logger.setLevel(level)
     # compile and sampling are not separable here: all of it counts as sampling
-    return _tidy(dt, spec.free_params), {"compile": None,
+    return _tidy(dt, spec.stored_vars), {"compile": None,
                                          "sampling": time.perf_counter() - start,
                                          "gradients": _gradients(dt)}
 

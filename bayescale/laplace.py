@@ -24,24 +24,35 @@ from .model import ModelSpec
 _FAILED = 1e300  # objective value of a point where the posterior is not finite
 
 
+def _unpack(spec: ModelSpec, z: np.ndarray) -> dict[str, np.ndarray]:
+    """Columns of ``z`` (B, d) → coordinates by name (scalars (B,), vectors (B, k))."""
+    out, start = {}, 0
+    for name, size in spec.z_sizes().items():
+        out[name] = z[:, start] if name != "run_effect_z" else z[:, start:start + size]
+        start += size
+    return out
+
+
 def log_posterior(spec: ModelSpec, runs: Runs) -> Any:
     """``f(z)``: the log posterior density (up to a constant) at rows of ``z`` (shape (B, d),
     coordinates in :meth:`ModelSpec.z_names` order), in the sampler's coordinates (Jacobians
     included), evaluated in numpy."""
-    names = spec.z_names()
     number = spec.settings().__getitem__
     logx = {k: runs.log(k)[None, :] for k in spec.law.inputs}
     y = spec.likelihood.link(runs.y)[None, :]
+    run_index = runs.groups[0] if spec.n_groups else None
 
     def f(z: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            out = spec.transform(np, {n: z[:, i] for i, n in enumerate(names)}, number)
+            out = spec.transform(np, _unpack(spec, z), number)
             lp = np.asarray(out.log_jac, dtype=float) + np.zeros(len(z))
             for _, prior, target, log_jac in out.terms:
                 lp = lp + prior.logpdf(target) + log_jac
             theta = {k: np.broadcast_to(np.asarray(v, dtype=float), (len(z),))[:, None]
-                     for k, v in out.theta.items()}
-            mu = spec.law.location(np, logx, theta)
+                     for k, v in out.theta.items() if k != "run_effect"}
+            if spec.n_groups:
+                theta["run_effect"] = out.theta["run_effect"]
+            mu = spec.location(np, logx, theta, run_index)
             lp = lp + spec.likelihood.logpdf(y, mu, theta).sum(axis=1)
         return np.where(np.isfinite(lp), lp, -np.inf)
 
@@ -75,9 +86,8 @@ def fit_laplace(spec: ModelSpec, runs: Runs, *, draws: int = 4000, random_seed: 
     from scipy.optimize import minimize
 
     rng = np.random.default_rng(random_seed)
-    names = spec.z_names()
     start = spec.initial_point()
-    x0 = np.array([start[n] for n in names])
+    x0 = np.concatenate([np.ravel(start[n]) for n in spec.z_names()])
 
     batch = log_posterior(spec, runs)
 
@@ -123,15 +133,15 @@ def fit_laplace(spec: ModelSpec, runs: Runs, *, draws: int = 4000, random_seed: 
     z = mode + rng.standard_normal((draws, len(mode))) @ scale.T
     numbers = spec.settings()
     with np.errstate(all="ignore"):
-        theta = spec.transform(np, {n: z[:, i] for i, n in enumerate(names)},
-                               numbers.__getitem__).theta
-        at_mode = spec.transform(np, {n: mode[i] for i, n in enumerate(names)},
-                                 numbers.__getitem__).theta
+        theta = spec.transform(np, _unpack(spec, z), numbers.__getitem__).theta
+        at_mode = spec.transform(np, _unpack(spec, mode[None, :]), numbers.__getitem__).theta
     out = {k: np.broadcast_to(np.asarray(theta[k], dtype=float), (draws,)).copy()
            for k in spec.free_params}
+    if spec.n_groups:
+        out["run_effect"] = np.asarray(theta["run_effect"], dtype=float)
     # the mode in the sampler's coordinates (their Jacobians included), which is what the
     # Gaussian approximates; it is close to the natural-parameter MAP when the data dominate
-    info = {"map": {k: float(at_mode[k]) for k in spec.free_params},
+    info = {"map": {k: float(np.ravel(at_mode[k])[0]) for k in spec.free_params},
             "log_posterior": float(-best.fun), "hessian_ok": hessian_ok,
             "optimizer_converged": bool(best.success), "messages": messages}
     return out, info

@@ -51,6 +51,7 @@ from .priors import Prior, parse_priors
 #: Name of the observed variable (the linked response) and of the observation dimension.
 OBSERVED = "observed"
 RUN_DIM = "run"
+GROUP_DIM = "group"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,8 @@ class ModelSpec:
     priors: Mapping[str, Prior]
     reference: Mapping[str, float]
     loss_min: float
+    #: number of runs with their own effect (grouped laws, e.g. learning curves); else 0
+    n_groups: int = 0
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -168,7 +171,8 @@ class ModelSpec:
                 # the documented default: Beta on (0, lowest observed loss), not on (0, 1)
                 prior = prior.with_params(lower=0.0, upper=scales.loss_min)
             resolved[key] = prior
-        spec = cls(law, lik, resolved, scales.reference, scales.loss_min)
+        n_groups = len(runs.groups[1]) if law.grouped else 0
+        spec = cls(law, lik, resolved, scales.reference, scales.loss_min, n_groups)
         spec._check_supports()
         return spec
 
@@ -321,7 +325,24 @@ class ModelSpec:
         compiled model. Two specs with equal keys build the same graph, reading the same
         numbers from the same slots of :meth:`settings`."""
         return (tuple(sorted(self.law.to_dict().items())), self.likelihood.name, self.plan(),
-                tuple(self.z_names()), tuple(self.settings()))
+                tuple(self.z_names()), tuple(self.settings()), self.n_groups)
+
+    @property
+    def stored_vars(self) -> list[str]:
+        """Variables kept in the posterior: the varying parameters, and the run effects."""
+        return [*self.free_params, *(["run_effect"] if self.n_groups else [])]
+
+    def z_sizes(self) -> dict[str, int]:
+        """Length of each coordinate (1 for scalars; the number of runs for run effects)."""
+        return {n: (self.n_groups if n == "run_effect_z" else 1) for n in self.z_names()}
+
+    def location(self, xp: Any, logx: Mapping[str, Any], theta: Mapping[str, Any],
+                 run_index: Any = None) -> Any:
+        """The law's location plus each row's run effect (grouped laws)."""
+        out = self.law.location(xp, logx, theta)
+        if self.n_groups and run_index is not None:
+            out = out + xp.take(theta["run_effect"], run_index, axis=-1)
+        return out
 
     # -- plain data -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -331,6 +352,7 @@ class ModelSpec:
             "priors": {k: v.to_dict() for k, v in self.priors.items()},
             "reference": dict(self.reference),
             "loss_min": self.loss_min,
+            "n_groups": self.n_groups,
         }
 
     @classmethod
@@ -342,6 +364,7 @@ class ModelSpec:
             priors=parse_priors(data["priors"]),
             reference={k: float(v) for k, v in data["reference"].items()},
             loss_min=float(data["loss_min"]),
+            n_groups=int(data.get("n_groups", 0)),
         )
 
     def describe_priors(self) -> list[str]:
@@ -371,7 +394,7 @@ class ModelSpec:
             out[p.name] = self.to_natural(p, value, out) if key == p.base_name else value
         return out
 
-    def initial_point(self) -> dict[str, float]:
+    def initial_point(self) -> dict[str, Any]:
         """Unconstrained start (``<name>_z``) at the prior medians."""
         draws = self.sample_prior(4001, np.random.default_rng(20240601))
         med = {k: float(np.median(v)) for k, v in draws.items()}
@@ -395,6 +418,8 @@ class ModelSpec:
                 z[f"{p.name}_z"] = math.log(med[p.name] * base[amp.name] / self._ref_loss(base))
             else:
                 z[f"{p.name}_z"] = self.coordinate(p).inverse(base[p.name])
+        if self.n_groups:
+            z["run_effect_z"] = np.zeros(self.n_groups)
         return z
 
     def pivot_block(self) -> tuple[Param, list[Param]] | None:
@@ -474,6 +499,8 @@ class ModelSpec:
                    and p.name not in in_block]
         names += [f"{p.name}_z" for p in sampled if p.kind != "exponent"]
         names += [f"{p.name}_z" for p in sampled if p.kind == "exponent"]
+        if self.n_groups:
+            names.append("run_effect_z")
         return names
 
     def transform(self, xp: Any, z: Mapping[str, Any], number: Any) -> Transformed:
@@ -560,6 +587,12 @@ class ModelSpec:
             theta[p.name] = self.to_natural(p, base[p.name], theta, xp, log_ref(p))
             if key != p.base_name:  # prior on natural A: log|dA/dz| adds alpha·log N_ref
                 term(p, theta[p.name], jac[p.name] + theta[p.exponent] * log_ref(p))
+        # 4. run effects u = tau·z with z ~ Normal(0, 1) (non-centred)
+        if self.n_groups:
+            zu = z["run_effect_z"]
+            theta["run_effect"] = zu * xp.expand_dims(theta["tau"], -1)
+            block_jac = block_jac + (-0.5 * xp.sum(zu * zu, axis=-1)
+                                     - 0.5 * self.n_groups * math.log(2 * math.pi))
         return Transformed(theta, terms, block_jac)
 
     def _ref_loss(self, base: Mapping[str, Any], xp: Any = math) -> Any:
@@ -630,6 +663,8 @@ def model_inputs(spec: ModelSpec, runs: Runs) -> dict[str, np.ndarray]:
     ``with_data``)."""
     out = {f"log_{k}": runs.log(k) for k in spec.law.inputs}
     out["observed_value"] = spec.likelihood.link(runs.y)
+    if spec.n_groups:
+        out["run_index"] = runs.groups[0]
     out["settings"] = np.fromiter(spec.settings().values(), dtype=float)
     return out
 
@@ -645,7 +680,10 @@ def build_model(spec: ModelSpec, runs: Runs) -> Any:
     law = spec.law
     slot = {name: i for i, name in enumerate(spec.settings())}
     data = model_inputs(spec, runs)
-    with pm.Model(coords={RUN_DIM: np.arange(runs.n)}, check_bounds=False) as model:
+    coords: dict[str, Any] = {RUN_DIM: np.arange(runs.n)}
+    if spec.n_groups:
+        coords[GROUP_DIM] = runs.groups[1]
+    with pm.Model(coords=coords, check_bounds=False) as model:
         logx = {k: pm.Data(f"log_{k}", data[f"log_{k}"], dims=RUN_DIM) for k in law.inputs}
         observed = pm.Data("observed_value", data["observed_value"], dims=RUN_DIM)
         packed = pm.Data("settings", data["settings"])
@@ -654,16 +692,24 @@ def build_model(spec: ModelSpec, runs: Runs) -> Any:
             return packed[slot[name]]
 
         init = spec.initial_point()
-        z = {name: pm.Flat(name, initval=init[name]) for name in spec.z_names()}
+        z = {name: pm.Flat(name, initval=init[name],
+                           **({"dims": GROUP_DIM} if name == "run_effect_z" else {}))
+             for name in spec.z_names()}
         out = spec.transform(pt, z, number)
         for key, prior, target, log_jac in out.terms:
             params = {k: number(f"prior_{key}_{k}") for k in prior.params}
             pm.Potential(f"prior_{key}", prior.logp(target, params) + log_jac)
-        if spec.pivot_block() is not None:
+        if spec.pivot_block() is not None or spec.n_groups:
             pm.Potential("coordinates", out.log_jac)
         theta = dict(out.theta)
         for name in spec.free_params:
             theta[name] = pm.Deterministic(name, theta[name])
-        mu = pm.Deterministic("location", law.location(pt, logx, theta), dims=RUN_DIM)
+        run_index = None
+        if spec.n_groups:
+            theta["run_effect"] = pm.Deterministic("run_effect", theta["run_effect"],
+                                                   dims=GROUP_DIM)
+            run_index = pm.Data("run_index", data["run_index"], dims=RUN_DIM)
+        mu = pm.Deterministic("location", spec.location(pt, logx, theta, run_index),
+                              dims=RUN_DIM)
         spec.likelihood.observe(OBSERVED, mu, theta, observed, dims=RUN_DIM)
     return model

@@ -129,14 +129,25 @@ def location_draws(law: Law, theta: Mapping[str, np.ndarray],
 
 def interval_table(points: pd.DataFrame, law: Law, likelihood: Likelihood,
                    theta: Mapping[str, np.ndarray], prob: float,
-                   seed: int = PREDICTIVE_SEED) -> pd.DataFrame:
-    """The points plus median/lower/upper of the mean and pp_lower/pp_upper."""
+                   seed: int = PREDICTIVE_SEED, offset: np.ndarray | None = None,
+                   new_run_sd: np.ndarray | None = None) -> pd.DataFrame:
+    """The points plus median/lower/upper of the mean and pp_lower/pp_upper.
+
+    ``offset`` (draws, points) is added to the law's location (a fitted run's effect);
+    ``new_run_sd`` (draws, points; 0 where not wanted) scales one standard-normal draw per
+    posterior draw added to the predictive only (the effect of a run not yet trained)."""
     prob = check_prob(prob)
     q = [(1 - prob) / 2, 0.5, (1 + prob) / 2]
     location = location_draws(law, theta, points)
+    if offset is not None:
+        location = location + offset
     lo, med, hi = np.quantile(likelihood.natural(location), q, axis=0)
     rng = np.random.default_rng(seed)
-    observed = likelihood.simulate(rng, location, theta)
+    if new_run_sd is not None:
+        run_noise = rng.standard_normal((location.shape[0], 1))
+        observed = likelihood.simulate(rng, location + new_run_sd * run_noise, theta)
+    else:
+        observed = likelihood.simulate(rng, location, theta)
     pp_lo, pp_hi = np.quantile(observed, [q[0], q[2]], axis=0)
     out = points.copy()
     out["prob"] = prob
@@ -189,12 +200,13 @@ def extrapolation_paths(law: Law, observed: pd.DataFrame, targets: Sequence[Mapp
 
 
 def band_table(path: pd.DataFrame, law: Law, likelihood: Likelihood,
-               theta: Mapping[str, np.ndarray], probs: Sequence[float]) -> pd.DataFrame:
+               theta: Mapping[str, np.ndarray], probs: Sequence[float],
+               new_run_sd: np.ndarray | None = None) -> pd.DataFrame:
     """``path`` plus the median and, per probability p, ``lower_p``/``upper_p`` of the mean
     (p in percent, e.g. ``lower_95``) and ``pp_lower_p``/``pp_upper_p``."""
     out = path.copy()
     for prob in sorted(probs):
-        t = interval_table(path, law, likelihood, theta, prob)
+        t = interval_table(path, law, likelihood, theta, prob, new_run_sd=new_run_sd)
         tag = percent(prob)
         out["median"] = t["median"]
         for col in ("lower", "upper", "pp_lower", "pp_upper"):

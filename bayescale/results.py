@@ -175,15 +175,45 @@ class ScalingFit:
             for p in points:
                 require_inputs(p, self.law, "point")
         table = as_points(points, self.law, columns=self.runs.columns)
-        out = interval_table(table, self.law, self.likelihood, self.draws(), prob)
+        draws = self.draws()
+        offset, new_run_sd = self._run_offsets(table, draws)
+        out = interval_table(table, self.law, self.likelihood, draws, prob, offset=offset,
+                             new_run_sd=new_run_sd)
         message = checks.extrapolation_warning(out, self.runs.maxima())
         if message:
             warnings.warn(message, ExtrapolationWarning, stacklevel=2)
         out.attrs["extrapolation_warning"] = message
-        raw = location_draws(self.law, self.draws(), table)  # before any clipping
+        raw = location_draws(self.law, draws, table)  # before any clipping
         for note in self.law.prediction_checks(out, raw):
             warnings.warn(note, ExtrapolationWarning, stacklevel=2)
         return out
+
+    def run_effects(self) -> np.ndarray | None:
+        """Draws of each fitted run's effect on the log loss, shape (draws, runs), for laws with
+        run effects (runs in the order of :attr:`Runs.groups`); else None."""
+        ds = self.draws_dataset
+        if "run_effect" not in ds:
+            return None
+        return ds["run_effect"].to_numpy().reshape(-1, ds.sizes["group"])
+
+    def _run_offsets(self, table: pd.DataFrame, draws: Mapping[str, np.ndarray]
+                     ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Run effects for prediction points: a fitted run's own (points with its label in a
+        ``run`` column), else a new run's (its sd ``tau``, in the predictive only)."""
+        if not self.spec.n_groups:
+            return None, None
+        n = len(next(iter(draws.values())))
+        known = np.full(len(table), -1)
+        effects = self.run_effects()
+        column = next((c for c in ("run", "run_id") if c in table.columns), None)
+        if column and effects is not None:
+            labels = {lab: i for i, lab in enumerate(self.runs.groups[1])}
+            known = np.array([labels.get(str(r), -1) for r in table[column]])
+        offset = np.zeros((n, len(table)))
+        if effects is not None and (known >= 0).any():
+            offset[:, known >= 0] = effects[:, known[known >= 0]]
+        new_run_sd = np.asarray(draws["tau"], dtype=float)[:, None] * (known < 0)[None, :]
+        return offset, new_run_sd
 
     def bands(self, to: Sequence[Mapping[str, float] | str] | None = None,
               probs: Sequence[float] = (0.5, 0.95), n: int = 120) -> pd.DataFrame:
@@ -191,7 +221,10 @@ class ScalingFit:
         (and the posterior predictive) along paths from the data out to the targets ``to``."""
         targets = [parse_point(t) if isinstance(t, str) else dict(t) for t in (to or [])]
         path = extrapolation_paths(self.law, self.runs.table, targets, n=n)
-        return band_table(path, self.law, self.likelihood, self.draws(), probs)
+        draws = self.draws()
+        new_run_sd = (np.asarray(draws["tau"], dtype=float)[:, None] * np.ones(len(path))
+                      if self.spec.n_groups else None)
+        return band_table(path, self.law, self.likelihood, draws, probs, new_run_sd=new_run_sd)
 
     @property
     def diagnostics(self) -> dict[str, Any]:

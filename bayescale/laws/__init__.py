@@ -16,7 +16,7 @@ from ..errors import SpecError
 from .accuracy import AccuracyFromLoss, LogLinear, Sigmoid
 from .base import INPUT_DOC, INPUTS, Law, Param, Scales
 from .broken import BrokenPowerLaw
-from .chinchilla import Chinchilla
+from .chinchilla import Chinchilla, LearningCurve
 from .custom import CustomLaw
 from .datacon import DataConstrained
 from .kaplan import Kaplan, KaplanSingle
@@ -37,6 +37,7 @@ _REGISTRY: dict[str, Callable[..., Law]] = {
     "sigmoid": Sigmoid,
     "accuracy_from_loss": AccuracyFromLoss,
     "custom": CustomLaw,
+    "learning_curve": LearningCurve,
 }
 #: laws whose single input is chosen from the data (or with ``x``), and their default
 _CHOOSE_X = {"power": ("N", "D", "C"), "bnsl": ("N", "D", "C"), "loglinear": ("N", "D", "C"),
@@ -55,6 +56,7 @@ __all__ = [
     "Kaplan",
     "KaplanSingle",
     "Law",
+    "LearningCurve",
     "LogLinear",
     "Param",
     "PowerLaw",

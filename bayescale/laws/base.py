@@ -107,6 +107,9 @@ class Law(ABC):
     #: What the law predicts: ``"loss"`` (positive; modelled on the log scale) or
     #: ``"accuracy"`` (in (0, 1); bounded likelihoods).
     response: ClassVar[str] = "loss"
+    #: True when rows belong to runs (a ``run`` column) with a random effect per run,
+    #: ``location + tau·z_run``; the law then has a ``tau`` parameter.
+    grouped: ClassVar[bool] = False
     #: True when ``L = E + Σ amplitude·input^(−exponent)``: the loss at the reference point is
     #: then ``E + Σ <amp>_ref``, which lets the model sample each exponent as the log-log slope
     #: it produces there (see :meth:`bayescale.model.ModelSpec.slope_pair`).
