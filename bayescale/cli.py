@@ -502,13 +502,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_laws(args: argparse.Namespace) -> int:
-    from .laws import available_laws, get_law
+    from .laws import describe_laws
 
-    for name in available_laws():
-        law = get_law(name)
-        inputs = "one of N, D, C (--x)" if name == "power" else ", ".join(law.inputs)
-        print(f"{name}\n  {law.formula}\n  inputs: {inputs}    "
-              f"parameters: {', '.join(law.param_names)}\n  {law.description}")
+    for row in describe_laws():
+        options = f"    options: {row['options']}" if row["options"] else ""
+        print(f"{row['name']}  ({row['description']})\n  {row['formula']}\n"
+              f"  inputs: {row['inputs']}    parameters: {row['parameters']}    "
+              f"predicts: {row['response']}{options}")
     return 0
 
 

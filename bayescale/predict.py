@@ -114,7 +114,7 @@ def path_axis(law: Law) -> str:
     """The x-axis of a law's extrapolation plot: its input, or compute C for an (N, D) law."""
     if len(law.inputs) == 1:
         return law.inputs[0]
-    if set(law.inputs) == {"N", "D"}:
+    if set(law.inputs) in ({"N", "D"}, {"N", "D", "U"}):
         return "C"
     raise SpecError(f"no extrapolation plot for a law with inputs {', '.join(law.inputs)}")
 
@@ -196,7 +196,13 @@ def extrapolation_paths(law: Law, observed: pd.DataFrame, targets: Sequence[Mapp
         big_n = np.sqrt(c / (COMPUTE_K * r))
         frames.append(pd.DataFrame({"path": f"D/N = {r:.3g}", "N": big_n, "D": r * big_n,
                                     "C": c}))
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    if "U" in law.inputs:  # unique tokens held at the targets' (or the largest observed)
+        given = {t["U"] for t in targets if "U" in t}
+        unique = given.pop() if len(given) == 1 else float(observed["U"].max())
+        out["U"] = np.minimum(unique, out["D"])
+        out["path"] = out["path"] + f", U = {unique:.3g}"
+    return out
 
 
 def band_table(path: pd.DataFrame, law: Law, likelihood: Likelihood,

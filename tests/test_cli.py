@@ -41,7 +41,9 @@ def test_help_and_laws_do_not_import_pymc():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "bayescale fit data/chinchilla_runs.csv" in proc.stdout
-    assert "chinchilla\n  L = E + A / N^alpha + B / D^beta" in proc.stdout
+    assert "chinchilla  (joint law in parameters N and tokens D" in proc.stdout
+    assert "  L = E + A / N^alpha + B / D^beta\n" in proc.stdout
+    assert "learning_curve" in proc.stdout and "custom" in proc.stdout
 
 
 def test_predict_and_plot_need_neither_pymc_nor_arviz(fit_file, tmp_path):

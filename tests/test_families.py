@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import bayescale as bs
@@ -323,3 +323,27 @@ def test_obsscaling_sigmoid_stays_inside_chance_and_one(shared_data):
     pred = fit.predict({"C": np.geomspace(1e18, 1e27, 10)})
     assert (pred["lower"] >= 0.25).all() and (pred["upper"] <= 1.0).all()
     assert pred["median"].is_monotonic_increasing
+
+
+@settings(max_examples=100, deadline=None)
+@given(c0=st.floats(0.05, 0.5), c1=st.floats(-0.04, 0.5), f1=st.floats(0.1, 3),
+       d1=st.floats(17, 21), x=st.floats(15, 23))
+def test_bnsl_stays_above_its_floor_and_falls_to_it(c0, c1, f1, d1, x):
+    assume(c0 + c1 > 0.1)  # a clearly positive slope after the break
+    law = bs.get_law("bnsl", x="C", breaks=1)
+    p = {"a": 1.5, "b": 50.0, "c0": c0, "c1": c1, "d1": 10**d1, "f1": f1}
+    assert law.loss({"C": 10**x}, p) > 1.5
+    # the slope far beyond the break is c0 + c1 > 0: the loss tends to the floor
+    assert law.loss({"C": 1e250}, p) == pytest.approx(1.5, rel=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(ceiling=st.floats(0.5, 1.0), slope=st.floats(0.5, 10), l0=st.floats(1.5, 3.5),
+       loss=st.floats(1.0, 5.0))
+def test_accuracy_from_loss_falls_with_loss_between_chance_and_ceiling(ceiling, slope, l0,
+                                                                       loss):
+    law = bs.get_law("accuracy_from_loss", chance=0.25)
+    p = {"ceiling": ceiling, "slope": slope, "L0": l0}
+    acc = law.evaluate({"loss": loss}, p)
+    assert 0.25 <= acc <= ceiling
+    assert law.evaluate({"loss": loss + 0.1}, p) <= acc

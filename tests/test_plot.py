@@ -59,3 +59,20 @@ def test_power_law_in_compute_through_plot_and_cli(tmp_path):
     assert ax.get_xlabel() == "training compute C (FLOPs)"
     path = fit.save(tmp_path / "power_c.nc")
     assert main(["plot", str(path), "--to", "C=1e24", "-o", str(tmp_path / "p.png")]) == 0
+
+
+def test_every_family_plots(tmp_path):
+    """Each law family draws its extrapolation from a fabricated fit (no MCMC)."""
+    import matplotlib.pyplot as plt
+
+    from tests.test_families import FAMILIES, priors_for, synthetic
+
+    for name in FAMILIES:
+        law, df = synthetic(name)
+        options = FAMILIES[name][0]
+        fit = bs.testing.fake_fit(name, truth=FAMILIES[name][1], runs=df, law_options=options,
+                                  priors=priors_for(name))
+        ax = bs.plot.extrapolation(fit)
+        assert ax.get_xscale() == "log", name
+        assert ax.get_ylabel() == law.response, name
+        plt.close(ax.figure)

@@ -63,6 +63,7 @@ __all__ = [
     "Scales",
     "Sigmoid",
     "available_laws",
+    "describe_laws",
     "get_law",
     "law_from_dict",
 ]
@@ -70,6 +71,31 @@ __all__ = [
 
 def available_laws() -> list[str]:
     return list(_REGISTRY)
+
+
+#: options each law takes (CLI flags of the same names), for the listing
+LAW_OPTIONS = {"power": "x", "bnsl": "x, breaks", "loglinear": "x, chance",
+               "sigmoid": "x, chance", "accuracy_from_loss": "chance", "compute": "k",
+               "custom": "expression (required), response"}
+
+
+def describe_laws() -> list[dict[str, str]]:
+    """One row per law: name, formula, inputs, parameters, response, options, description."""
+    rows = []
+    for name in _REGISTRY:
+        law = get_law(name, expression="E + A * N**(-alpha)") if name == "custom" else \
+            get_law(name)
+        if name == "custom":
+            formula, inputs, params = "L = your expression (or acc = ...)", "any of N, D, C, U", \
+                "the expression's other names"
+        else:
+            formula = law.formula
+            inputs = ("one of N, D, C" if name in _CHOOSE_X else ", ".join(law.inputs))
+            params = ", ".join(law.param_names)
+        rows.append({"name": name, "formula": formula, "inputs": inputs, "parameters": params,
+                     "response": law.response, "options": LAW_OPTIONS.get(name, ""),
+                     "description": law.description})
+    return rows
 
 
 def get_law(name: str | Law, *, available: Iterable[str] | None = None, **options: Any) -> Law:

@@ -43,12 +43,12 @@ _BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
            ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
            ast.Pow: lambda a, b: a**b}
 _UNARY = {ast.USub: lambda a: -a, ast.UAdd: lambda a: a}
-_WHAT = {ast.Attribute: "attribute access", ast.Subscript: "subscripts",
-         ast.Lambda: "lambdas", ast.ListComp: "comprehensions",
-         ast.GeneratorExp: "comprehensions", ast.Compare: "comparisons",
-         ast.BoolOp: "boolean operators", ast.IfExp: "conditional expressions",
-         ast.JoinedStr: "strings", ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts",
-         ast.Starred: "starred arguments", ast.NamedExpr: "assignments"}
+_WHAT = {ast.Attribute: "attribute access", ast.Subscript: "a subscript",
+         ast.Lambda: "a lambda", ast.ListComp: "a comprehension",
+         ast.GeneratorExp: "a comprehension", ast.Compare: "a comparison",
+         ast.BoolOp: "a boolean operator", ast.IfExp: "a conditional expression",
+         ast.JoinedStr: "a string", ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict",
+         ast.Starred: "a starred argument", ast.NamedExpr: "an assignment"}
 
 
 def parse_expression(text: str) -> tuple[ast.expr, list[str], list[str]]:
@@ -104,7 +104,7 @@ def parse_expression(text: str) -> tuple[ast.expr, list[str], list[str]]:
                 names.append(node.id)
             continue
         what = _WHAT.get(type(node), type(node).__name__)
-        raise SpecError(f"custom law: {what} are not allowed in an expression")
+        raise SpecError(f"custom law: {what} is not allowed in an expression")
     for node in nodes:  # a function name used as a value, e.g. "exp + 1"
         if isinstance(node, ast.Name) and node.id in FUNCTIONS and not any(
                 isinstance(c, ast.Call) and c.func is node for c in nodes):

@@ -89,7 +89,7 @@ def extrapolation(
     paths = list(dict.fromkeys(table["path"]))
     palette = ["tab:red", "tab:blue", "tab:orange", "tab:purple", "tab:brown"]
     sorted_probs = sorted(probs, reverse=True)
-    several = len(paths) > 1 or x == "C"
+    several = len(paths) > 1 or len(fit.law.inputs) > 1
     for i, path in enumerate(paths):
         part = table[table["path"] == path]
         colour = palette[i % len(palette)]
@@ -138,5 +138,5 @@ def extrapolation(
     ax.set_title(f"{fit.law.name}: {what} median with {bands} equal-tailed bands",
                  fontsize=10)
     ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=7.5, loc="upper right")
+    ax.legend(fontsize=7.5, loc="upper right" if fit.runs.response == "loss" else "best")
     return ax
