@@ -1,8 +1,8 @@
 #!/bin/sh
 # bayescale set-up in one command.
 #   ./dev.sh demo   create .venv (Python >= 3.12), install bayescale, fit the bundled example
-#                   runs, print the credible-interval table and a frontier prediction, and
-#                   write out/extrapolation.png
+#                   runs, print the credible-interval table, a frontier prediction and the
+#                   compute-optimal allocation, and write out/extrapolation.png, out/frontier.png
 #   ./dev.sh test   create .venv, install bayescale with its dev extra, run the whole test suite
 # Set PYTHON=/path/to/python3.12 to choose the interpreter.
 set -eu
@@ -46,6 +46,7 @@ case "${1:-}" in
         .venv/bin/bayescale fit data/chinchilla_runs.csv --law chinchilla --seed 1 -o out/fit.nc --force
         .venv/bin/bayescale predict out/fit.nc --at N=7e10,D=1.4e12 --at N=4e11,D=8e12
         .venv/bin/bayescale plot out/fit.nc --to N=7e10,D=1.4e12 --to N=4e11,D=8e12 -o out/extrapolation.png --force
+        .venv/bin/bayescale optimal out/fit.nc --compute 5.76e23 --heuristic 20 --plot out/frontier.png --force
         ;;
     test)
         venv

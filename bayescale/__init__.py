@@ -22,6 +22,7 @@ _LAZY = {
     "prior_predictive": ("fitting", "prior_predictive"),
     "two_step": ("twostep", "two_step"),
     "load": ("io", "load"),
+    "Cost": ("optimal", "Cost"),
     "ScalingFit": ("results", "ScalingFit"),
     "Prior": ("priors", "Prior"),
     "Runs": ("data", "Runs"),
@@ -36,7 +37,7 @@ _LAZY = {
     "ExtrapolationWarning": ("errors", "ExtrapolationWarning"),
 }
 _SUBMODULES = {"laws", "plot", "testing", "priors", "data", "model", "inference", "checks",
-               "fitting", "simulate",
+               "fitting", "simulate", "optimal", "baselines",
                "predict", "results", "io", "likelihoods", "errors"}
 
 __all__ = ["__version__", *_LAZY, *sorted(_SUBMODULES)]

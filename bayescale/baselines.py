@@ -134,3 +134,81 @@ def percentile_intervals(samples: Mapping[str, np.ndarray], prob: float = 0.95) 
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.attrs["prob"] = prob
     return table
+
+
+# -- Approach 2: isoFLOP parabolas ----------------------------------------------------------------
+#: Budgets within this relative distance of each other form one isoFLOP curve.
+BUDGET_RTOL = 0.05
+
+
+def isoflop_budgets(compute: np.ndarray, rtol: float = BUDGET_RTOL) -> np.ndarray:
+    """Label each run with its isoFLOP budget: runs whose compute lies within ``rtol`` of the
+    previous one (in sorted order) share a budget. Returns each run's budget (the geometric
+    mean of its group)."""
+    c = np.asarray(compute, dtype=float)
+    order = np.argsort(c)
+    logc = np.log(c[order])
+    group = np.concatenate([[0], np.cumsum(np.diff(logc) > np.log1p(rtol))])
+    centre = np.exp(np.array([logc[group == g].mean() for g in range(group[-1] + 1)]))
+    out = np.empty_like(c)
+    out[order] = centre[group]
+    return out
+
+
+@dataclass(frozen=True)
+class ParabolaFit:
+    """Approach 2 (Hoffmann et al. 2022): a parabola ``L = p·u² + q·u + r`` in ``u = ln N``
+    per isoFLOP budget, its vertex ``N*``, then ordinary least squares of ``ln N*`` on ``ln C``:
+    ``N* = exp(intercept)·C^a``, ``D* = C/(k·N*)``, so ``b = 1 − a``."""
+
+    vertices: Any  # DataFrame: C, N_opt, D_opt, loss_opt, points
+    a: float
+    log_intercept: float
+    k: float
+    skipped: tuple[str, ...]
+
+    @property
+    def b(self) -> float:
+        return 1.0 - self.a
+
+    def predict(self, compute: Any) -> Any:
+        """``N_opt``, ``D_opt`` and ``tokens_per_param`` at the budgets (DataFrame)."""
+        import pandas as pd
+
+        c = np.atleast_1d(np.asarray(compute, dtype=float))
+        n = np.exp(self.log_intercept + self.a * np.log(c))
+        d = c / (self.k * n)
+        return pd.DataFrame({"C": c, "N_opt": n, "D_opt": d, "tokens_per_param": d / n})
+
+
+def isoflop_parabola(n: np.ndarray, loss: np.ndarray, compute: np.ndarray, *, k: float = 6.0,
+                     rtol: float = BUDGET_RTOL, min_points: int = 3) -> ParabolaFit:
+    """Approach 2 on isoFLOP runs: see :class:`ParabolaFit`. Budgets with fewer than
+    ``min_points`` runs, or whose parabola opens downwards (no minimum), are skipped and named
+    in ``skipped``; at least two budgets must remain."""
+    import pandas as pd
+
+    from .errors import DataError
+
+    n, loss, compute = (np.asarray(v, dtype=float) for v in (n, loss, compute))
+    budgets = isoflop_budgets(compute, rtol)
+    rows, skipped = [], []
+    for c in np.unique(budgets):
+        sel = budgets == c
+        if sel.sum() < min_points:
+            skipped.append(f"C={c:.3g}: {int(sel.sum())} runs (< {min_points})")
+            continue
+        p, q, r = np.polyfit(np.log(n[sel]), loss[sel], 2)
+        if not p > 0:
+            skipped.append(f"C={c:.3g}: the parabola has no minimum")
+            continue
+        u = -q / (2 * p)
+        rows.append({"C": c, "N_opt": np.exp(u), "D_opt": c / (k * np.exp(u)),
+                     "loss_opt": r - q * q / (4 * p), "points": int(sel.sum())})
+    if len(rows) < 2:
+        raise DataError("isoFLOP parabolas need at least two budgets with "
+                        f"{min_points}+ runs each (found {len(rows)}); "
+                        + ("; ".join(skipped) if skipped else ""))
+    vertices = pd.DataFrame(rows)
+    a, log_intercept = np.polyfit(np.log(vertices["C"]), np.log(vertices["N_opt"]), 1)
+    return ParabolaFit(vertices, float(a), float(log_intercept), float(k), tuple(skipped))

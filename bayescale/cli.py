@@ -1,4 +1,4 @@
-"""Command line: ``bayescale fit | summary | predict | plot | laws``.
+"""Command line: ``bayescale fit | summary | predict | plot | optimal | laws``.
 
 A thin layer over the Python API. Heavy modules (PyMC, nutpie, ArviZ, matplotlib) are imported
 inside the commands that need them, so ``bayescale --help`` and ``bayescale laws`` are instant.
@@ -20,6 +20,15 @@ from ._version import __version__
 from .errors import BayescaleError
 from .inference import SAMPLERS
 from .likelihoods import LIKELIHOODS
+
+EPILOG_OPTIMAL = """examples:
+  bayescale optimal fit.nc --compute 1e22,1e24,3.8e25
+  bayescale optimal fit.nc --compute 5.76e23 --heuristic 20 --plot frontier.png
+  bayescale optimal fit.nc --compute 1e24 --gpu-flops 9.89e14 --mfu 0.4 --price 2.5
+  bayescale optimal fit.nc --target-loss 1.9,1.95 --plan N=7e10,D=1.4e12
+  bayescale optimal fit.nc --compute 1e24 --parabola        # isoFLOP runs: Approach 2 too
+  bayescale optimal lc.nc --stop 1e9 --run r3 --final-tokens 2e10 --target-loss 2.6
+"""
 
 EPILOG_FIT = """examples:
   bayescale fit data/chinchilla_runs.csv --law chinchilla -o fit.nc
@@ -62,6 +71,28 @@ def _probability(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
     return value
+
+
+def _number_list(flag: str) -> Any:
+    """``"1e22,1e24"`` → [1e22, 1e24]: positive finite numbers."""
+    def parse(text: str) -> list[float]:
+        out = []
+        for part in str(text).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                value = float(part)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{part!r} is not a number") from None
+            if not (value == value and 0 < value < float("inf")):
+                raise argparse.ArgumentTypeError(f"{part!r}: give a positive finite number")
+            out.append(value)
+        if not out:
+            raise argparse.ArgumentTypeError("give at least one number")
+        return out
+    parse.__name__ = flag
+    return parse
 
 
 def _int_at_least(minimum: int) -> Any:
@@ -190,6 +221,54 @@ def build_parser() -> argparse.ArgumentParser:
                    help="interval probability of the targets and the outer band (0.95)")
     p.add_argument("-o", "--output", required=True, metavar="FIG.png", help="output image")
     p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+
+    p = sub.add_parser(
+        "optimal", help="compute-optimal N, D and loss at a budget, and inverse questions",
+        description="Decisions from the posterior, per draw: the compute-optimal model size "
+                    "N*, tokens D*, tokens per parameter and loss at each budget (--compute); "
+                    "the compute needed to reach a target loss with P(reachable) "
+                    "(--target-loss); the compute-efficient stopping point of a model size "
+                    "(--stop). Intervals are equal-tailed.",
+        epilog=EPILOG_OPTIMAL, formatter_class=_Formatter)
+    p.add_argument("fit", help="NetCDF file written by 'bayescale fit'")
+    p.add_argument("--compute", metavar="C1,C2,..", type=_number_list("--compute"),
+                   help="budgets in FLOPs, e.g. 1e22,1e24,3.8e25")
+    p.add_argument("--target-loss", metavar="L1,L2,..", type=_number_list("--target-loss"),
+                   help="target losses: the compute (and N, D) needed to reach each")
+    p.add_argument("--stop", metavar="N1,N2,..", type=_number_list("--stop"),
+                   help="model sizes: the tokens after which a larger model would use the "
+                        "compute better")
+    p.add_argument("--heuristic", metavar="D/N", type=_number_list("--heuristic"),
+                   help="with --compute: regret of a tokens-per-parameter rule, e.g. 20")
+    p.add_argument("--plan", metavar="N=..,D=..",
+                   help="with --target-loss: P(loss < target) for this planned run; with "
+                        "--compute: regret of a fixed N (N=..) or D (D=..)")
+    p.add_argument("--run", metavar="RUN",
+                   help="with --stop (learning-curve fits): also forecast this fitted run's "
+                        "final loss at --final-tokens")
+    p.add_argument("--final-tokens", metavar="D", type=_number_list("--final-tokens"),
+                   help="with --run: the tokens the run is planned to reach")
+    p.add_argument("--parabola", action="store_true",
+                   help="with --compute: also run the isoFLOP parabola baseline (Approach 2) "
+                        "on the fit's runs and show it side by side")
+    p.add_argument("--k", type=_number_list("--k"), metavar="K",
+                   help="FLOPs per parameter per token in C = k*N*D (default: the law's, 6)")
+    p.add_argument("--unique", type=_number_list("--unique"), metavar="U",
+                   help="unique tokens available (data-constrained law)")
+    p.add_argument("--gpu-flops", type=_number_list("--gpu-flops"), metavar="FLOP/S",
+                   help="peak FLOP/s of one accelerator, e.g. 9.89e14 (H100 BF16 dense): adds "
+                        "accelerator-hours")
+    p.add_argument("--mfu", type=_number_list("--mfu"), metavar="FRACTION", default=[0.4],
+                   help="model-FLOPs utilisation for --gpu-flops (default 0.4)")
+    p.add_argument("--price", type=_number_list("--price"), metavar="PER_HOUR",
+                   help="price per accelerator-hour: adds a cost")
+    p.add_argument("--prob", type=_probability, default=0.95, help="interval probability (0.95)")
+    p.add_argument("--plot", metavar="FIG.png",
+                   help="with --compute: write the frontier plot (N*, D* vs C; iso-loss map)")
+    p.add_argument("-o", "--output", metavar="OUT.csv", help="write the tidy table as CSV")
+    p.add_argument("--format", choices=["text", "csv", "json"], default="text",
+                   help="format when printing (default text)")
+    p.add_argument("--force", action="store_true", help="replace output files that exist")
 
     sub.add_parser("laws", help="list the available laws",
                    description="List the laws: name, formula, inputs, parameters.")
@@ -501,6 +580,279 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one(values: list[float] | None, flag: str) -> float | None:
+    if values is None:
+        return None
+    if len(values) != 1:
+        raise BayescaleError(f"{flag} takes one number, got {len(values)}")
+    return values[0]
+
+
+_QUANTITY_LABEL = {
+    "N_opt": "N* parameters", "D_opt": "D* tokens", "tokens_per_param": "D*/N* tokens/param",
+    "loss": "L* loss", "a": "a  (N* ~ C^a)", "b": "b  (D* ~ C^b)",
+    "gamma": "gamma  (L*-E ~ C^-gamma)", "halving_multiple": "x compute to halve L*-E",
+    "C": "C compute (FLOPs)", "N_min": "N_min (unlimited data)",
+    "D_min": "D_min (unlimited params)", "gpu_hours": "accelerator-hours", "cost": "cost",
+    "excess_loss": "excess loss", "compute_wasted": "share of compute wasted",
+    "D_stop": "D_stop tokens", "C_stop": "C_stop compute", "loss_stop": "loss at D_stop",
+}
+
+
+def _fmt_value(v: float) -> str:
+    if v != v:
+        return "-"
+    if v == float("inf"):
+        return "never"
+    return f"{v:.4g}"
+
+
+def _print_tidy(table: Any, key: str, title: str, heading: Any) -> None:
+    """A tidy decision table as text: a block per key value (budget, target, size), a line
+    per quantity with its median and interval (and mean, when the table has one)."""
+    print(title)
+    if table.empty:
+        print("  (nothing to report)")
+        return
+    cols = ["median", "lower", "upper"] + (["mean"] if "mean" in table.columns else [])
+    for at, sub in table.groupby(key, sort=False):
+        print(heading(at, sub.iloc[0]))
+        cells = [[_QUANTITY_LABEL.get(q, q)] + [_fmt_value(v) for v in vals]
+                 for q, *vals in sub[["quantity", *cols]].itertuples(index=False)]
+        heads = ["", *cols]
+        widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(heads)]
+        print("  " + "  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                               for i, (h, w) in enumerate(zip(heads, widths, strict=True))))
+        for r in cells:
+            print("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                                   for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+
+
+def _emit(args: argparse.Namespace, tables: dict[str, Any], text: Any) -> None:
+    """Write CSV (-o), or print CSV / JSON / text."""
+    import pandas as pd
+
+    from .io import atomic_write
+
+    if args.output:
+        frames = [t.assign(table=name) for name, t in tables.items()]
+        both = pd.concat(frames, ignore_index=True)
+        atomic_write(args.out_path, lambda tmp: both.to_csv(tmp, index=False))
+        print(f"wrote {args.out_path} ({len(both)} rows)", file=sys.stderr)
+    elif args.format == "csv":
+        frames = [t.assign(table=name) for name, t in tables.items()]
+        sys.stdout.write(pd.concat(frames, ignore_index=True).to_csv(index=False))
+    elif args.format == "json":
+        out = {}
+        for name, t in tables.items():
+            attrs = {k: v for k, v in t.attrs.items() if k != "notes"}
+            out[name] = {**json.loads(json.dumps(attrs, default=str)),
+                         "notes": list(t.attrs.get("notes", [])),
+                         "rows": json.loads(t.to_json(orient="records"))}
+        print(json.dumps(out, indent=2))
+    else:
+        text()
+
+
+def cmd_optimal(args: argparse.Namespace) -> int:
+    from .io import check_writable, load
+    from .optimal import Cost
+    from .predict import parse_point, percent
+
+    modes = [m for m in ("compute", "target_loss", "stop") if getattr(args, m) is not None]
+    if not modes:
+        raise BayescaleError("give --compute, --target-loss or --stop")
+    if args.compute is not None and args.target_loss is not None:
+        raise BayescaleError("give --compute or --target-loss, not both (run twice)")
+    if args.stop is None and (args.run or args.final_tokens):
+        raise BayescaleError("--run and --final-tokens go with --stop")
+    if args.compute is None and (args.heuristic or args.parabola or args.plot):
+        flag = "--heuristic" if args.heuristic else "--parabola" if args.parabola else "--plot"
+        raise BayescaleError(f"{flag} goes with --compute")
+    args.out_path = (check_writable(args.output, overwrite=args.force, flag="--force")
+                     if args.output else None)
+    plot_path = (check_writable(args.plot, overwrite=args.force, flag="--force")
+                 if args.plot else None)
+    k, unique = _one(args.k, "--k"), _one(args.unique, "--unique")
+    cost = None
+    if args.gpu_flops is not None:
+        cost = Cost(_one(args.gpu_flops, "--gpu-flops"), _one(args.mfu, "--mfu"),
+                    _one(args.price, "--price"))
+    elif args.price is not None:
+        raise BayescaleError("--price needs --gpu-flops (and optionally --mfu)")
+    fit = load(args.fit)
+    pct = f"{percent(args.prob)}%"
+    approx = " (APPROXIMATE Laplace posterior)" if fit.method == "laplace" else ""
+    tables: dict[str, Any] = {}
+    texts: list[Any] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if args.compute is not None:
+            table = fit.optimal(args.compute, prob=args.prob, k=k, unique=unique, cost=cost)
+            tables["optimal"] = table
+            texts.append(lambda t=table: _print_tidy(
+                t, "C", f"{fit.law.name}: compute-optimal allocation, {pct} equal-tailed "
+                f"intervals{approx}; C = {t.attrs['k']:g}*N*D ({t.attrs['method']})",
+                lambda c, _: f"C = {c:.4g} FLOPs"))
+            plan = parse_point(args.plan) if args.plan else {}
+            if set(plan) - {"N", "D"} or len(plan) > 1:
+                raise BayescaleError("with --compute, --plan gives one of N=.. or D=..")
+            heuristic = _one(args.heuristic, "--heuristic")
+            if heuristic is not None or plan:
+                reg = fit.regret(args.compute, tokens_per_param=heuristic, N=plan.get("N"),
+                                 D=plan.get("D"), prob=args.prob, k=k, unique=unique)
+                tables["regret"] = reg
+                what = (f"{heuristic:g} tokens per parameter" if heuristic is not None else
+                        ", ".join(f"{a}={b:g}" for a, b in plan.items()))
+                texts.append(lambda r=reg, w=what: _print_tidy(
+                    r, "C", f"regret of the plan '{w}' against the optimum at the same compute "
+                    "(mean: the posterior expectation)",
+                    lambda c, row: f"C = {c:.4g} FLOPs: plan N = {row['N']:.4g}, "
+                                   f"D = {row['D']:.4g}"))
+            if args.parabola:
+                tables["parabola"] = _parabola_table(fit, args.compute, k)
+                texts.append(lambda p=tables["parabola"]: _print_parabola(p))
+        elif args.target_loss is not None and args.stop is None:
+            table = fit.compute_for_loss(args.target_loss, prob=args.prob, k=k, unique=unique,
+                                         cost=cost)
+            tables["target"] = table
+            texts.append(lambda t=table: _print_tidy(
+                t, "target", f"{fit.law.name}: what it takes to reach each target loss, "
+                f"{pct} equal-tailed intervals{approx}; 'never': the draws with E >= target "
+                "never reach it", lambda L, row: f"target loss {L:.4g}: P(reachable) = "
+                f"{row['p_reachable']:.3f}"))
+            if args.plan:
+                point = parse_point(args.plan)
+                rows = [fit.probability_below([point], t) for t in args.target_loss]
+                import pandas as pd
+                prob_table = pd.concat(rows, ignore_index=True)
+                tables["plan"] = prob_table
+                texts.append(lambda p=prob_table: print(
+                    "planned run " + args.plan + ": " + "; ".join(
+                        f"P(loss < {r.target:g}) = {r.p_mean_below:.3f} (law's mean), "
+                        f"{r.p_observed_below:.3f} (observed, noise included)"
+                        for r in p.itertuples())))
+        if args.stop is not None:
+            table = fit.stopping(args.stop, prob=args.prob, k=k, unique=unique)
+            tables["stop"] = table
+            texts.append(lambda t=table: _print_tidy(
+                t, "N", f"{fit.law.name}: compute-efficient stopping point, {pct} equal-tailed "
+                "intervals: past D_stop, a larger model would turn the same compute into "
+                "lower loss", lambda n, _: f"model size N = {n:.4g}"))
+            if args.run is not None:
+                tables["run"] = _run_forecast(fit, args)
+                texts.append(lambda r=tables["run"]: _print_run(r, args, pct))
+    if plot_path is not None:
+        _write_frontier(fit, args.compute, k, unique, plot_path)
+
+    def text() -> None:
+        for i, show in enumerate(texts):
+            if i:
+                print()
+            show()
+        for t in tables.values():
+            for note in t.attrs.get("notes", []):
+                print(f"note: {note}")
+
+    _emit(args, tables, text)
+    if plot_path is not None:
+        print(f"wrote {plot_path}", file=sys.stderr)
+    _print_warnings(caught)
+    return 0
+
+
+def _parabola_table(fit: Any, compute: Sequence[float], k: float | None) -> Any:
+    import pandas as pd
+
+    from .baselines import isoflop_parabola
+
+    runs = fit.runs.table
+    if not {"N", "D", "C"} <= set(runs.columns):
+        raise BayescaleError("--parabola needs runs with N, D and C (isoFLOP runs)")
+    k_used = fit.law.compute_k if k is None else k
+    para = isoflop_parabola(runs["N"].to_numpy(), fit.runs.y, runs["C"].to_numpy(), k=k_used)
+    pred = para.predict(compute)
+    ours = fit.optimal(compute, k=k)
+    rows = []
+    for c in compute:
+        mine = ours[ours["C"] == c].set_index("quantity")
+        theirs = pred[pred["C"] == c].iloc[0]
+        for q in ("N_opt", "D_opt", "tokens_per_param"):
+            rows.append({"C": c, "quantity": q, "parabola": theirs[q],
+                         "median": mine.loc[q, "median"], "lower": mine.loc[q, "lower"],
+                         "upper": mine.loc[q, "upper"],
+                         "parabola_vs_median": theirs[q] / mine.loc[q, "median"] - 1})
+    out = pd.DataFrame(rows)
+    out.attrs.update({"a_parabola": para.a, "budgets": len(para.vertices),
+                      "notes": [f"parabola skipped {s}" for s in para.skipped]})
+    return out
+
+
+def _print_parabola(table: Any) -> None:
+    print(f"isoFLOP parabola baseline (Approach 2, {table.attrs['budgets']} budgets, "
+          f"a = {table.attrs['a_parabola']:.3f}) vs the posterior (full surface)")
+    print("  ".join(h.rjust(w) for h, w in (("C", 9), ("quantity", 16), ("parabola", 10),
+                                             ("posterior median [interval]", 34),
+                                             ("parabola/median-1", 17))))
+    for r in table.itertuples():
+        cell = f"{r.median:.3g} [{r.lower:.3g}, {r.upper:.3g}]"
+        print("  ".join((f"{r.C:.3g}".rjust(9), r.quantity.rjust(16),
+                         f"{r.parabola:.3g}".rjust(10), cell.rjust(34),
+                         f"{100 * r.parabola_vs_median:+.1f}%".rjust(17))))
+
+
+def _run_forecast(fit: Any, args: argparse.Namespace) -> Any:
+    import pandas as pd
+
+    if not fit.spec.n_groups:
+        raise BayescaleError(f"--run needs a fit with run effects (law 'learning_curve'), "
+                             f"not {fit.law.name!r}")
+    if str(args.run) not in set(fit.runs.groups[1]):
+        raise BayescaleError(f"--run {args.run!r}: no such run in the fit (runs: "
+                             f"{', '.join(list(fit.runs.groups[1])[:8])}...)")
+    if args.final_tokens is None:
+        raise BayescaleError("--run needs --final-tokens D (the tokens the run will reach)")
+    runs = fit.runs.table
+    column = next(c for c in ("run", "run_id") if c in runs.columns)
+    size = float(runs.loc[runs[column].astype(str) == str(args.run), "N"].iloc[0])
+    points = pd.DataFrame({"run": [str(args.run)] * len(args.final_tokens),
+                           "N": size, "D": args.final_tokens})
+    table = fit.predict(points, prob=args.prob)
+    if args.target_loss is not None:
+        for target in args.target_loss:
+            p = fit.probability_below(points, target)
+            table[f"p_below_{target:g}"] = p["p_observed_below"].to_numpy()
+    return table
+
+
+def _print_run(table: Any, args: argparse.Namespace, pct: str) -> None:
+    print(f"run {args.run}: forecast final loss (its own run effect), median [{pct} interval]")
+    for r in table.to_dict("records"):
+        extra = "".join(f", P(loss < {c[8:]}) = {r[c]:.3f}" for c in r if c.startswith("p_below"))
+        print(f"  N={r['N']:.3g}, D={r['D']:.3g}: {r['median']:.4g} "
+              f"[{r['lower']:.4g}, {r['upper']:.4g}] (observed: [{r['pp_lower']:.4g}, "
+              f"{r['pp_upper']:.4g}]){extra}")
+
+
+def _write_frontier(fit: Any, compute: Sequence[float], k: float | None, unique: float | None,
+                    path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .io import atomic_write
+    from .plot import frontier
+
+    fmt = path.suffix.lower().lstrip(".") or "png"
+    if fmt not in ("png", "pdf", "svg"):
+        raise BayescaleError(f"cannot write a {fmt!r} image; use .png, .pdf or .svg")
+    axes = frontier(fit, compute=compute, k=k, unique=unique)
+    fig = axes[0].figure
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150))
+    plt.close(fig)
+
+
 def cmd_laws(args: argparse.Namespace) -> int:
     from .laws import describe_laws
 
@@ -513,7 +865,7 @@ def cmd_laws(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"fit": cmd_fit, "summary": cmd_summary, "predict": cmd_predict, "plot": cmd_plot,
-            "laws": cmd_laws}
+            "optimal": cmd_optimal, "laws": cmd_laws}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -188,10 +188,19 @@ class Beta(Likelihood):
         m = np.clip(location, _EPS, 1 - _EPS)
         phi = np.asarray(theta["phi"], dtype=float).reshape(-1, 1)
         # one uniform per draw, shared by the points, through each point's Beta quantile
-        from scipy.special import betaincinv
+        from scipy.special import betaincinv, ndtri
 
-        u = rng.uniform(size=(m.shape[0], 1))
-        return betaincinv(m * phi, (1 - m) * phi, np.broadcast_to(u, m.shape))
+        u = np.broadcast_to(rng.uniform(size=(m.shape[0], 1)), m.shape)
+        a, b = m * phi, (1 - m) * phi
+        # betaincinv iterates slowly for huge a and b (near noise-free data: phi ~ 1e9), where
+        # the Beta is Gaussian to many digits: use that quantile there
+        gaussian = np.minimum(a, b) > 1e3
+        out = np.empty(m.shape)
+        sd = np.sqrt(m * (1 - m) / (phi + 1))
+        out[gaussian] = np.clip((m + sd * ndtri(u))[gaussian], _EPS, 1 - _EPS)
+        rest = ~gaussian
+        out[rest] = betaincinv(a[rest], b[rest], u[rest])
+        return out
 
 
 class LogitNormal(Likelihood):

@@ -127,6 +127,18 @@ def location_draws(law: Law, theta: Mapping[str, np.ndarray],
     return np.asarray(law.location(np, logx, th))
 
 
+def predictive_draws(likelihood: Likelihood, location: np.ndarray,
+                     theta: Mapping[str, np.ndarray], *, seed: int = PREDICTIVE_SEED,
+                     new_run_sd: np.ndarray | None = None) -> np.ndarray:
+    """One observed response per posterior draw and point (draws, points): the likelihood's
+    noise around ``location`` and, where ``new_run_sd`` > 0, a new run's effect."""
+    rng = np.random.default_rng(seed)
+    if new_run_sd is not None:
+        run_noise = rng.standard_normal((location.shape[0], 1))
+        return likelihood.simulate(rng, location + new_run_sd * run_noise, theta)
+    return likelihood.simulate(rng, location, theta)
+
+
 def interval_table(points: pd.DataFrame, law: Law, likelihood: Likelihood,
                    theta: Mapping[str, np.ndarray], prob: float,
                    seed: int = PREDICTIVE_SEED, offset: np.ndarray | None = None,
@@ -142,12 +154,7 @@ def interval_table(points: pd.DataFrame, law: Law, likelihood: Likelihood,
     if offset is not None:
         location = location + offset
     lo, med, hi = np.quantile(likelihood.natural(location), q, axis=0)
-    rng = np.random.default_rng(seed)
-    if new_run_sd is not None:
-        run_noise = rng.standard_normal((location.shape[0], 1))
-        observed = likelihood.simulate(rng, location + new_run_sd * run_noise, theta)
-    else:
-        observed = likelihood.simulate(rng, location, theta)
+    observed = predictive_draws(likelihood, location, theta, seed=seed, new_run_sd=new_run_sd)
     pp_lo, pp_hi = np.quantile(observed, [q[0], q[2]], axis=0)
     out = points.copy()
     out["prob"] = prob
@@ -224,4 +231,5 @@ def band_table(path: pd.DataFrame, law: Law, likelihood: Likelihood,
 __all__ = [
     "CANONICAL", "OUTPUT_COLUMNS", "PREDICTIVE_SEED", "as_points", "band_table", "check_prob",
     "extrapolation_paths", "interval_table", "location_draws", "parse_point", "path_axis",
+    "predictive_draws",
 ]

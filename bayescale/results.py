@@ -1,8 +1,9 @@
 """ScalingFit: posterior (or prior) draws plus the spec that produced them.
 
 A fit is an immutable result. Everything it answers is a pure function of its draws and spec,
-computed in numpy: ``summary``, ``predict``, ``bands``. ``save``/``bayescale.load`` round-trip it
-through NetCDF with no refit and no recompile.
+computed in numpy: ``summary``, ``predict``, ``bands`` and the decisions of
+:mod:`bayescale.optimal` (``optimal``, ``compute_for_loss``, ``regret``, ``stopping``).
+``save``/``bayescale.load`` round-trip it through NetCDF with no refit and no recompile.
 """
 
 from __future__ import annotations
@@ -225,6 +226,51 @@ class ScalingFit:
         new_run_sd = (np.asarray(draws["tau"], dtype=float)[:, None] * np.ones(len(path))
                       if self.spec.n_groups else None)
         return band_table(path, self.law, self.likelihood, draws, probs, new_run_sd=new_run_sd)
+
+    # -- decisions (bayescale.optimal) -------------------------------------------------------
+    def optimal(self, compute: float | Sequence[float], *, prob: float = 0.95,
+                k: float | None = None, unique: float | None = None,
+                cost: Any = None) -> pd.DataFrame:
+        """Compute-optimal N*, D*, tokens per parameter, L*, exponents at each budget, per
+        draw, summarised (tidy). See :func:`bayescale.optimal.optimal`."""
+        from .optimal import optimal
+
+        return optimal(self, compute, prob=prob, k=k, unique=unique, cost=cost)
+
+    def compute_for_loss(self, target: float | Sequence[float], *, prob: float = 0.95,
+                         k: float | None = None, unique: float | None = None,
+                         cost: Any = None) -> pd.DataFrame:
+        """Compute (and allocation) needed to reach each target loss, with P(reachable). See
+        :func:`bayescale.optimal.compute_for_loss`."""
+        from .optimal import compute_for_loss
+
+        return compute_for_loss(self, target, prob=prob, k=k, unique=unique, cost=cost)
+
+    def regret(self, compute: float | Sequence[float], *, tokens_per_param: float | None = None,
+               N: float | None = None, D: float | None = None, prob: float = 0.95,
+               k: float | None = None, unique: float | None = None) -> pd.DataFrame:
+        """Expected excess loss and wasted compute of a heuristic plan. See
+        :func:`bayescale.optimal.regret`."""
+        from .optimal import regret
+
+        return regret(self, compute, tokens_per_param=tokens_per_param, N=N, D=D, prob=prob,
+                      k=k, unique=unique)
+
+    def probability_below(self, points: Any, target: float) -> pd.DataFrame:
+        """P(loss < target) at planned runs. See :func:`bayescale.optimal.probability_below`."""
+        from .optimal import probability_below
+
+        if isinstance(points, str):
+            points = [parse_point(points)]
+        return probability_below(self, points, target)
+
+    def stopping(self, N: float | Sequence[float], *, prob: float = 0.95,
+                 k: float | None = None, unique: float | None = None) -> pd.DataFrame:
+        """Compute-efficient stopping point of a model of size N. See
+        :func:`bayescale.optimal.stopping`."""
+        from .optimal import stopping
+
+        return stopping(self, N, prob=prob, k=k, unique=unique)
 
     @property
     def diagnostics(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ training anything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,4 +46,23 @@ def chinchilla_design(n_sizes: int = 6, ratios: tuple[float, ...] = (5, 10, 20, 
     """A grid of model sizes × tokens-per-parameter ratios (a small-lab design)."""
     sizes = np.geomspace(n_min, n_max, n_sizes)
     rows = [{"N": float(f"{n:.3g}"), "D": float(f"{n * r:.3g}")} for n in sizes for r in ratios]
+    return pd.DataFrame(rows)
+
+
+def isoflop_design(params: Mapping[str, float], budgets: Sequence[float] = (1e17, 1e18, 1e19,
+                                                                             1e20, 1e21),
+                   *, width: float = 8.0, points: int = 15, k: float = 6.0,
+                   offset: float = 1.0) -> pd.DataFrame:
+    """IsoFLOP grids (Approach 2 designs): at each budget, ``points`` model sizes spaced
+    evenly in log from ``N*/width`` to ``N*·width`` around the true Chinchilla optimum ``N*``
+    of ``params`` (times ``offset``, to make off-centre grids), with ``D = C/(k·N)``."""
+    from .optimal import allocation_draws
+
+    law = get_law("chinchilla")
+    theta = {name: np.array([params[name]]) for name in law.param_names}
+    best = allocation_draws(law, theta, list(budgets), k=k)["N_opt"][0] * offset
+    rows = []
+    for c, centre in zip(budgets, best, strict=True):
+        for n in centre * np.geomspace(1.0 / width, width, points):
+            rows.append({"N": n, "D": c / (k * n), "C": float(c)})
     return pd.DataFrame(rows)

@@ -46,11 +46,14 @@ def fake_fit(
     warnings: Sequence[str] = (),
     x: str = "N",
     law_options: Mapping | None = None,
+    run_effects: Sequence[float] | None = None,
 ) -> ScalingFit:
     """A fit with fabricated draws: each parameter is ``truth · exp(N(0, spread))``.
 
     ``chain_offset`` shifts chain ``c`` by ``c · chain_offset`` (in log space) to fabricate
-    non-converged chains; ``divergences`` marks that many draws as divergent.
+    non-converged chains; ``divergences`` marks that many draws as divergent. For laws with run
+    effects, ``runs`` needs a ``run_id`` column and ``run_effects`` gives each run's effect on
+    the log loss (default 0).
     """
     import xarray as xr
 
@@ -69,7 +72,7 @@ def fake_fit(
             design = chinchilla_design()
         runs = simulate_runs(law_obj, truth, design, sigma=sigma, seed=seed)
     run_obj = Runs.from_frame(runs, law_obj.inputs, response=law_obj.response,
-                              compute_k=law_obj.compute_k)
+                              compute_k=law_obj.compute_k, grouped=law_obj.grouped)
     spec = ModelSpec.resolve(law_obj, likelihood, priors, run_obj)
     rng = np.random.default_rng(seed)
     post = {}
@@ -83,6 +86,11 @@ def fake_fit(
             value = np.minimum(value, 0.999 * spec.loss_min)
         post[name] = (("chain", "draw"), value)
     coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
+    if spec.n_groups:  # run effects: each run's (given or 0) plus posterior scatter
+        centre = np.zeros(spec.n_groups) if run_effects is None else np.asarray(run_effects)
+        noise = rng.normal(0.0, 0.25 * truth.get("tau", 0.02), (chains, draws, spec.n_groups))
+        post["run_effect"] = (("chain", "draw", "group"), centre + noise)
+        coords["group"] = np.arange(spec.n_groups)
     diverging = np.zeros((chains, draws), dtype=bool)
     diverging.reshape(-1)[:divergences] = True
     stats = {"diverging": (("chain", "draw"), diverging),

@@ -347,3 +347,20 @@ def test_accuracy_from_loss_falls_with_loss_between_chance_and_ceiling(ceiling, 
     acc = law.evaluate({"loss": loss}, p)
     assert 0.25 <= acc <= ceiling
     assert law.evaluate({"loss": loss + 0.1}, p) <= acc
+
+
+def test_beta_predictive_quantiles_are_fast_and_right_for_huge_precision():
+    """Near noise-free accuracies give phi ~ 1e9, where betaincinv crawls: the Gaussian
+    quantile used there agrees with it to high precision."""
+    from scipy.special import betaincinv
+
+    from bayescale.likelihoods import get_likelihood
+
+    lik = get_likelihood("beta", response="accuracy")
+    location = np.array([[0.3, 0.9], [0.5, 0.99]])
+    for phi in (5e4, 1e9):
+        theta = {"phi": np.array([phi, phi])}
+        got = lik.simulate(np.random.default_rng(1), location, theta)
+        u = np.random.default_rng(1).uniform(size=(2, 1))
+        exact = betaincinv(location * phi, (1 - location) * phi, np.broadcast_to(u, (2, 2)))
+        np.testing.assert_allclose(got, exact, rtol=1e-3 if phi < 1e6 else 1e-6)

@@ -76,3 +76,25 @@ def test_every_family_plots(tmp_path):
         assert ax.get_xscale() == "log", name
         assert ax.get_ylabel() == law.response, name
         plt.close(ax.figure)
+
+
+def test_frontier_structure(chinchilla_fit):
+    with pytest.warns(bs.ExtrapolationWarning):
+        axes = bs.plot.frontier(chinchilla_fit, compute=[5.76e23])
+    left, plane = axes
+    assert left.get_xscale() == "log" and left.get_yscale() == "log"
+    assert "C = 6·N·D" in left.get_xlabel()
+    labels = [t.get_text() for t in left.get_legend().get_texts()]
+    assert "parameters N*: 95% interval" in labels and "tokens D*: 50% interval" in labels
+    # the curves run from the smallest observed compute past the requested budget
+    xmax = max(np.max(np.asarray(line.get_xdata(), dtype=float)) for line in left.get_lines())
+    assert xmax >= 5.76e23
+    plane_labels = [t.get_text() for t in plane.get_legend().get_texts()]
+    assert "frontier (median N*, D*)" in plane_labels
+    assert any(label.startswith("requested budgets") for label in plane_labels)
+    assert plane.get_xlabel() == "parameters N" and len(plane.collections) > 0
+
+
+def test_frontier_refuses_laws_without_n_and_d(power_fit):
+    with pytest.raises(bs.SpecError, match="no N and D"):
+        bs.plot.frontier(power_fit)

@@ -1,8 +1,10 @@
 """Plots (matplotlib only): keyword-only arguments, ``ax=None`` in, Axes out, no global state.
 
-Each plot has a data twin on the fit (``extrapolation`` ↔ ``ScalingFit.bands``).
+Each plot has a data twin (``extrapolation`` ↔ ``ScalingFit.bands``, ``frontier`` ↔
+:func:`bayescale.optimal.frontier_bands`).
 """
 
 from .extrapolation import extrapolation
+from .frontier import frontier
 
-__all__ = ["extrapolation"]
+__all__ = ["extrapolation", "frontier"]

@@ -1,0 +1,770 @@
+"""Decisions from a posterior: compute-optimal allocation and the inverse questions.
+
+Everything here is numpy on posterior draws (no PyMC): each quantity is computed **per draw** and
+then summarised, so its interval carries the whole posterior (modeling.md §3).
+
+* :func:`allocation_draws` — for a budget ``C = k·N·D``: the loss-minimising ``N*``, ``D*``,
+  tokens per parameter ``D*/N*``, the loss there ``L*``, the allocation exponents ``a``
+  (``N* ∝ C^a``) and ``b`` (``D* ∝ C^b``) and the frontier exponent ``gamma``
+  (``L* − E ∝ C^−gamma``). For ``chinchilla`` (and ``learning_curve``) in closed form
+  (Hoffmann Eq. 4); for any other law with inputs N and D (data-constrained, joint Kaplan,
+  custom) by a vectorised minimisation along each isoFLOP line (a grid in ``log N``, then
+  golden-section refinement), with the exponents as local slopes. Compute-only laws give
+  ``L(C)``.
+* :func:`compute_for_loss_draws` — the compute that first reaches a target loss, its allocation,
+  and (for laws with terms in N and D) the smallest N at unlimited data and the fewest tokens at
+  unlimited size. Draws that never reach the target (``E ≥ target``) get ``inf``; tables report
+  ``P(reachable)`` next to intervals that keep those draws (so an upper end may be ``inf``).
+* :func:`stopping_draws` — for a model of size N, the tokens at which it stops being the
+  compute-optimal size: beyond them, spending the same compute on a larger model buys more.
+
+The tables (:func:`optimal`, :func:`compute_for_loss`, :func:`regret`,
+:func:`probability_below`, :func:`stopping`) are tidy: one row per (budget or target, quantity)
+with ``median``, ``lower``, ``upper`` (equal-tailed, ``prob``), and ``mean`` where an expectation
+is the quantity users want (the regret).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import SpecError
+from .laws import Law
+from .laws.chinchilla import Chinchilla
+
+#: Half-width, in ``ln N``, of the search along an isoFLOP line around ``N = sqrt(C/k)``:
+#: tokens per parameter from ``e^-40`` ≈ 4e-18 to ``e^40`` ≈ 2e17.
+SEARCH_HALF_WIDTH = 20.0
+#: Grid points of the coarse search (step 1 in ``ln N``) before golden-section refinement.
+SEARCH_POINTS = 41
+#: Golden-section iterations (bracket 2 → 2·0.618^45 ≈ 8e-10 in ``ln N``).
+GOLDEN_STEPS = 45
+#: Search range (log10 FLOPs) and the most root-finding steps of inverse questions solved
+#: numerically.
+LOG10_C_RANGE = (0.0, 60.0)
+ROOT_STEPS = 60
+#: Step in ``ln C`` of the local slopes that give numerical allocation exponents.
+SLOPE_STEP = 0.05
+
+FORWARD_QUANTITIES = ("N_opt", "D_opt", "tokens_per_param", "loss", "a", "b", "gamma",
+                      "halving_multiple")
+QUANTITY_DOC = {
+    "N_opt": "compute-optimal parameters N*",
+    "D_opt": "compute-optimal tokens D*",
+    "tokens_per_param": "tokens per parameter D*/N*",
+    "loss": "loss at the optimum L* (the law's mean)",
+    "a": "allocation exponent a (N* ∝ C^a)",
+    "b": "allocation exponent b (D* ∝ C^b)",
+    "gamma": "frontier exponent (L* − E ∝ C^-gamma)",
+    "halving_multiple": "compute multiple that halves the reducible loss",
+    "C": "compute (FLOPs)",
+    "N_min": "smallest N that reaches the target with unlimited data",
+    "D_min": "fewest tokens that reach the target with unlimited parameters",
+    "gpu_hours": "accelerator-hours",
+    "cost": "cost (price × hours)",
+    "excess_loss": "loss above the optimum at the same compute",
+    "compute_wasted": "share of the budget the optimum would not need for the same loss",
+    "D_stop": "tokens at which N stops being compute-optimal",
+    "C_stop": "compute at that point",
+    "loss_stop": "loss at that point",
+}
+
+
+# -- which laws support what -----------------------------------------------------------------
+def has_allocation(law: Law) -> bool:
+    """True for loss laws in N and D (an allocation between them exists)."""
+    return law.response == "loss" and {"N", "D"} <= set(law.inputs)
+
+
+def is_compute_only(law: Law) -> bool:
+    return law.response == "loss" and tuple(law.inputs) == ("C",)
+
+
+def closed_form(law: Law) -> bool:
+    """True when Hoffmann's closed form applies (``E + A/N^α + B/D^β``)."""
+    return isinstance(law, Chinchilla)
+
+
+def _require_loss_law(law: Law, what: str) -> None:
+    if law.response != "loss":
+        raise SpecError(f"{what}: law {law.name!r} predicts {law.response}, not loss; "
+                        "compute-optimal questions need a loss law")
+    if not (has_allocation(law) or is_compute_only(law)):
+        raise SpecError(f"{what}: law {law.name!r} has inputs {', '.join(law.inputs)}; "
+                        "compute-optimal questions need a law in N and D (e.g. chinchilla) "
+                        "or in compute C (e.g. compute)")
+
+
+def _check_k(k: float | None, law: Law) -> float:
+    k = law.compute_k if k is None else k
+    try:
+        k = float(k)
+    except (TypeError, ValueError):
+        raise SpecError(f"k must be a number, got {k!r}") from None
+    if not (math.isfinite(k) and k > 0):
+        raise SpecError(f"k must be a positive number (FLOPs per parameter per token), got {k}")
+    return k
+
+
+def _budgets(values: float | Sequence[float], name: str = "compute") -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(values, dtype=float)).reshape(-1)
+    if arr.size == 0:
+        raise SpecError(f"{name}: give at least one value")
+    bad = ~(np.isfinite(arr) & (arr > 0))
+    if bad.any():
+        raise SpecError(f"{name}: {arr[bad][0]!r} is not a positive finite number")
+    return arr
+
+
+def _column(theta: Mapping[str, Any], *extra: int) -> dict[str, np.ndarray]:
+    """Draws as columns (S, 1, ...) that broadcast against budgets (and grids)."""
+    shape = (-1,) + (1,) * (1 + len(extra))
+    return {k: np.asarray(v, dtype=float).reshape(shape) for k, v in theta.items()}
+
+
+def _n_draws(theta: Mapping[str, Any]) -> int:
+    return len(np.asarray(next(iter(theta.values()))).reshape(-1))
+
+
+# -- the law along an isoFLOP line ---------------------------------------------------------
+def _log_loss_nd(law: Law, th: Mapping[str, np.ndarray], log_n: np.ndarray, log_d: np.ndarray,
+                 log_u: float | None) -> np.ndarray:
+    logx: dict[str, Any] = {"N": log_n, "D": log_d}
+    if "U" in law.inputs:  # a run uses at most D of the unique tokens available
+        logx["U"] = np.minimum(np.broadcast_to(log_u, np.shape(log_d)), log_d)
+    if "C" in law.inputs:
+        logx["C"] = log_n + log_d  # only laws in N and D reach here; C unused by them
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        out = np.asarray(law.location(np, logx, th), dtype=float)
+    return np.where(np.isnan(out), np.inf, out)
+
+
+def _check_unique(law: Law, unique: float | None) -> float | None:
+    if "U" not in law.inputs:
+        return None
+    if unique is None:
+        raise SpecError(f"law {law.name!r} needs the unique tokens available: unique=... "
+                        "(CLI: --unique)")
+    return float(np.log(_budgets(unique, "unique")[0]))
+
+
+def _golden(f: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray
+            ) -> np.ndarray:
+    """Vectorised golden-section minimisation of a unimodal ``f`` on [lo, hi]."""
+    inv = (math.sqrt(5.0) - 1.0) / 2.0
+    c = hi - inv * (hi - lo)
+    d = lo + inv * (hi - lo)
+    fc, fd = f(c), f(d)
+    for _ in range(GOLDEN_STEPS):
+        left = fc < fd
+        hi = np.where(left, d, hi)
+        lo = np.where(left, lo, c)
+        c_new = np.where(left, hi - inv * (hi - lo), d)
+        d_new = np.where(left, c, lo + inv * (hi - lo))
+        probe = f(np.where(left, c_new, d_new))
+        fc, fd = np.where(left, probe, fd), np.where(left, fc, probe)
+        c, d = c_new, d_new
+    return 0.5 * (c + d)
+
+
+def _numeric_log_n(law: Law, th: Mapping[str, np.ndarray], x: np.ndarray,
+                   log_u: float | None, strict: bool = True) -> np.ndarray:
+    """``ln N*`` minimising the law along ``ln N + ln D = x`` (x = ln(C/k)), shape of ``x``
+    broadcast against the draws. Where the minimum is not inside the search range: NaN, or
+    with ``strict=False`` the best end of the range (an upper bound on the frontier's loss,
+    which keeps root finding far out, e.g. at 1e60 FLOPs, monotone)."""
+    x = np.asarray(x, dtype=float)
+    offsets = np.linspace(-SEARCH_HALF_WIDTH, SEARCH_HALF_WIDTH, SEARCH_POINTS)
+    u = x[..., None] / 2.0 + offsets  # (..., grid)
+    th_grid = {k: v[..., None] for k, v in th.items()}
+    f_grid = _log_loss_nd(law, th_grid, u, x[..., None] - u, log_u)
+    best = np.argmin(f_grid, axis=-1)
+    inside = (best > 0) & (best < SEARCH_POINTS - 1) & np.isfinite(np.min(f_grid, axis=-1))
+    step = offsets[1] - offsets[0]
+    centre = x / 2.0 + offsets[np.clip(best, 1, SEARCH_POINTS - 2)]
+
+    def along(v: np.ndarray) -> np.ndarray:
+        return _log_loss_nd(law, th, v, x - v, log_u)
+
+    log_n = _golden(along, centre - step, centre + step)
+    if strict:
+        return np.where(inside, log_n, np.nan)
+    return np.where(inside, log_n, x / 2.0 + offsets[best])
+
+
+# -- allocation --------------------------------------------------------------------------------
+def _chinchilla_terms(th: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    alpha, beta = th["alpha"], th["beta"]
+    log_g = (np.log(alpha * th["A"]) - np.log(beta * th["B"])) / (alpha + beta)
+    a = beta / (alpha + beta)
+    gamma = alpha * beta / (alpha + beta)
+    log_k = np.logaddexp(np.log(th["A"]) - alpha * log_g, np.log(th["B"]) + beta * log_g)
+    return {"log_g": log_g, "a": a, "b": 1.0 - a, "gamma": gamma, "log_K": log_k}
+
+
+def allocation_draws(law: Law, theta: Mapping[str, Any], compute: float | Sequence[float], *,
+                     k: float | None = None, unique: float | None = None
+                     ) -> dict[str, np.ndarray]:
+    """Per-draw compute-optimal quantities at each budget, arrays of shape (draws, budgets).
+
+    Keys: ``N_opt``, ``D_opt``, ``tokens_per_param``, ``loss``, ``a``, ``b``, ``gamma``,
+    ``halving_multiple`` for laws in N and D; ``loss``, ``gamma`` (where defined) and
+    ``halving_multiple`` for compute-only laws. ``k`` is the FLOPs per parameter per token of
+    ``C = k·N·D`` (default: the law's, 6); ``unique`` the unique tokens available, for laws
+    with a U input.
+    """
+    _require_loss_law(law, "allocation")
+    c = _budgets(compute)
+    k = _check_k(k, law)
+    th = _column(theta)
+    s = _n_draws(theta)
+    if is_compute_only(law):
+        log_c = np.log(c)[None, :]
+        loss = np.exp(_log_loss_c(law, th, log_c))
+        out = {"loss": loss}
+        floor = _floor(law, th)
+        gamma = _single_exponent(law, th)
+        if gamma is not None:
+            out["gamma"] = np.broadcast_to(gamma, loss.shape).copy()
+            out["halving_multiple"] = np.broadcast_to(2.0 ** (1.0 / gamma), loss.shape).copy()
+        else:
+            half = floor + 0.5 * (loss - floor)
+            out["halving_multiple"] = _compute_for_c_law(law, th, half) / c[None, :]
+        return out
+    x = np.log(c / k)[None, :]
+    log_u = _check_unique(law, unique)
+    if closed_form(law):
+        t = _chinchilla_terms(th)
+        log_n = t["log_g"] + t["a"] * x
+        log_d = x - log_n
+        shape = (s, len(c))
+        a, b = (np.broadcast_to(t[key], shape).copy() for key in ("a", "b"))
+        gamma = np.broadcast_to(t["gamma"], shape).copy()
+        halving = 2.0 ** (1.0 / gamma)
+    else:
+        log_n = _numeric_log_n(law, th, x, log_u)
+        log_d = x - log_n
+        hi = _numeric_log_n(law, th, x + SLOPE_STEP, log_u)
+        lo = _numeric_log_n(law, th, x - SLOPE_STEP, log_u)
+        a = (hi - lo) / (2 * SLOPE_STEP)
+        b = 1.0 - a
+        loss_hi = np.exp(_log_loss_nd(law, th, hi, x + SLOPE_STEP - hi, log_u))
+        loss_lo = np.exp(_log_loss_nd(law, th, lo, x - SLOPE_STEP - lo, log_u))
+        floor = _floor(law, th)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gamma = -(np.log(loss_hi - floor) - np.log(loss_lo - floor)) / (2 * SLOPE_STEP)
+        halving = None
+    loss = np.exp(_log_loss_nd(law, th, log_n, log_d, log_u))
+    if halving is None:
+        with np.errstate(invalid="ignore"):
+            target = floor + 0.5 * (loss - floor)
+        halving = np.exp(_compute_for_nd(law, th, target, k, log_u)[0] - np.log(c)[None, :])
+    return {"N_opt": np.exp(log_n), "D_opt": np.exp(log_d),
+            "tokens_per_param": np.exp(log_d - log_n), "loss": loss, "a": a, "b": b,
+            "gamma": gamma, "halving_multiple": halving}
+
+
+def _floor(law: Law, th: Mapping[str, np.ndarray]) -> np.ndarray | float:
+    """The irreducible loss of each draw: the law's floor parameter; for a custom law, its
+    parameter named ``E`` if it has one; else 0 (Kaplan's laws have no floor)."""
+    floors = [p.name for p in law.params if p.kind == "floor"]
+    if not floors and law.name == "custom" and "E" in law.param_names:
+        floors = ["E"]
+    return th[floors[0]] if floors else 0.0
+
+
+def _single_exponent(law: Law, th: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """The exponent of a one-term additive law (``E + A·X^-gamma``), else None."""
+    if not law.additive:
+        return None
+    amps = [p for p in law.params if p.kind == "amplitude"]
+    return th[amps[0].exponent] if len(amps) == 1 else None
+
+
+def _log_loss_c(law: Law, th: Mapping[str, np.ndarray], log_c: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return np.asarray(law.location(np, {"C": log_c}, th), dtype=float)
+
+
+# -- inverse questions -------------------------------------------------------------------------
+def _root(decreasing: Callable[[np.ndarray], np.ndarray], target: np.ndarray,
+          lo: float, hi: float) -> np.ndarray:
+    """Per element, the x in [lo, hi] where ``decreasing(x) = target``: ``inf`` where even
+    ``hi`` does not reach the target, ``lo`` where ``lo`` already does.
+
+    Illinois regula falsi (a bracketing secant method): callers pass functions that are close to
+    linear in x (logs of power laws), so it converges in a handful of steps where bisection
+    would need dozens, each step being a full minimisation along an isoFLOP line."""
+    def h(x: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            value = decreasing(x) - target
+        return np.nan_to_num(value, nan=-1e6, posinf=1e6, neginf=-1e6)
+
+    shape = np.shape(target)
+    a, b = np.full(shape, lo), np.full(shape, hi)
+    fa, fb = h(a), h(b)
+    never, already = fb > 0, fa <= 0
+    active = ~(never | already)
+    fa, fb = np.where(active, fa, 1.0), np.where(active, fb, -1.0)
+    x = 0.5 * (a + b)
+    side = np.zeros(shape, dtype=int)
+    for _ in range(ROOT_STEPS):
+        x = (a * fb - b * fa) / (fb - fa)
+        x = np.where(np.isfinite(x) & (x > a) & (x < b), x, 0.5 * (a + b))
+        fx = h(x)
+        right = fx > 0  # the root lies right of x
+        a, fa_new = np.where(right, x, a), np.where(right, fx, fa)
+        b, fb_new = np.where(right, b, x), np.where(right, fb, fx)
+        # Illinois: when one end is kept twice, halve its value so the next secant moves it
+        fb = np.where(right & (side == 1), 0.5 * fb_new, fb_new)
+        fa = np.where(~right & (side == -1), 0.5 * fa_new, fa_new)
+        side = np.where(right, 1, -1)
+        if np.all((np.abs(fx) < 1e-12) | (b - a < 1e-10) | ~active):
+            break
+    return np.where(never, np.inf, np.where(already, lo, x))
+
+
+def _compute_for_c_law(law: Law, th: Mapping[str, np.ndarray], target: np.ndarray
+                       ) -> np.ndarray:
+    """Compute at which a compute-only law reaches ``target`` (draws, targets)."""
+    target = np.broadcast_to(target, np.broadcast_shapes(target.shape, (_len(th), 1)))
+    floor = _floor(law, th)
+    lo, hi = (v * math.log(10.0) for v in LOG10_C_RANGE)
+    log_c = _root(lambda v: _log_gap(np.exp(_log_loss_c(law, th, v)), floor),
+                  _log_gap(target, floor), lo, hi)
+    return np.exp(log_c)
+
+
+def _log_gap(loss: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """``log(loss − floor)`` (−inf at or below the floor): nearly linear in log compute."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.log(np.where(loss > floor, loss - floor, 0.0))
+
+
+def _len(th: Mapping[str, np.ndarray]) -> int:
+    return int(np.asarray(next(iter(th.values()))).shape[0])
+
+
+def _compute_for_nd(law: Law, th: Mapping[str, np.ndarray], target: np.ndarray, k: float,
+                    log_u: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(ln C, ln N*)`` at which the frontier of an (N, D) law reaches ``target``."""
+    target = np.broadcast_to(target, np.broadcast_shapes(np.shape(target), (_len(th), 1)))
+    if closed_form(law):
+        t = _chinchilla_terms(th)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_gap = np.log(target - th["E"])
+        reachable = target > th["E"]
+        x = np.where(reachable, (t["log_K"] - log_gap) / t["gamma"], np.inf)
+        log_n = np.where(reachable, t["log_g"] + t["a"] * x, np.inf)
+        return x + math.log(k), log_n
+
+    floor = _floor(law, th)
+
+    def frontier(x: np.ndarray) -> np.ndarray:
+        log_n = _numeric_log_n(law, th, x, log_u, strict=False)
+        loss = np.exp(_log_loss_nd(law, th, log_n, x - log_n, log_u))
+        return np.where(np.isnan(log_n), np.inf, _log_gap(loss, floor))
+
+    lo, hi = (v * math.log(10.0) - math.log(k) for v in LOG10_C_RANGE)
+    x = _root(frontier, _log_gap(target, floor), lo, hi)
+    finite = np.isfinite(x)
+    log_n = np.full(x.shape, np.inf)
+    if finite.any():
+        log_n = np.where(finite, _numeric_log_n(law, th, np.where(finite, x, 0.0), log_u),
+                         np.inf)
+    return x + math.log(k), log_n
+
+
+def _minimal_input(law: Law, th: Mapping[str, np.ndarray], target: np.ndarray, name: str
+                   ) -> np.ndarray | None:
+    """For an additive law ``E + Σ A·X^-a``: the X that reaches ``target`` when every other
+    term has vanished, ``(A/(target − E))^(1/a)``; None when the law has no such term."""
+    if not law.additive:
+        return None
+    term = next((p for p in law.params if p.kind == "amplitude" and p.input == name), None)
+    if term is None:
+        return None
+    gap = target - _floor(law, th)  # additive laws have a floor parameter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = (th[term.name] / gap) ** (1.0 / th[term.exponent])
+    return np.where(gap > 0, value, np.inf)
+
+
+def compute_for_loss_draws(law: Law, theta: Mapping[str, Any],
+                           target: float | Sequence[float], *, k: float | None = None,
+                           unique: float | None = None) -> dict[str, np.ndarray]:
+    """Per-draw answers to "what does it take to reach loss ``target``?", shape
+    (draws, targets): ``C`` (the least compute, on the compute-optimal frontier) and, for laws
+    in N and D, ``N_opt`` and ``D_opt`` there; ``N_min``/``D_min`` for laws with such terms;
+    ``reachable`` (bool). Unreachable draws hold ``inf``."""
+    _require_loss_law(law, "target loss")
+    targets = _budgets(target, "target loss")[None, :]
+    th = _column(theta)
+    k = _check_k(k, law)
+    out: dict[str, np.ndarray] = {}
+    if is_compute_only(law):
+        out["C"] = _compute_for_c_law(law, th, targets)
+    else:
+        log_u = _check_unique(law, unique)
+        log_c, log_n = _compute_for_nd(law, th, targets, k, log_u)
+        with np.errstate(invalid="ignore"):
+            out["C"] = np.exp(log_c)
+            out["N_opt"] = np.exp(log_n)
+            out["D_opt"] = np.where(np.isfinite(log_c), np.exp(log_c - math.log(k) - log_n),
+                                    np.inf)
+        for name in ("N", "D"):
+            value = _minimal_input(law, th, targets, name)
+            if value is not None:
+                out[f"{name}_min"] = value
+    out["reachable"] = np.isfinite(out["C"])
+    return out
+
+
+def stopping_draws(law: Law, theta: Mapping[str, Any], size: float | Sequence[float], *,
+                   k: float | None = None, unique: float | None = None
+                   ) -> dict[str, np.ndarray]:
+    """Per draw, for a model of ``size`` parameters: the tokens ``D_stop`` at which it is the
+    compute-optimal size for its compute (beyond them the same FLOPs buy more loss reduction
+    in a larger model), the compute ``C_stop = k·N·D_stop`` and the loss there."""
+    _require_loss_law(law, "stopping point")
+    if not has_allocation(law):
+        raise SpecError(f"stopping point: law {law.name!r} has no N and D inputs")
+    sizes = _budgets(size, "model size N")
+    k = _check_k(k, law)
+    th = _column(theta)
+    log_u = _check_unique(law, unique)
+    log_size = np.log(sizes)[None, :]
+    if closed_form(law):
+        t = _chinchilla_terms(th)
+        x = (log_size - t["log_g"]) / t["a"]
+    else:
+        def minus_n_opt(v: np.ndarray) -> np.ndarray:  # decreasing in x
+            n = _numeric_log_n(law, th, v, log_u, strict=False)
+            return np.where(np.isnan(n), -np.inf, -n)
+
+        lo, hi = (v * math.log(10.0) - math.log(k) for v in LOG10_C_RANGE)
+        target = np.broadcast_to(-log_size, (_len(th), len(sizes)))
+        x = _root(minus_n_opt, target, lo, hi)
+    log_d = x - log_size
+    loss = np.exp(_log_loss_nd(law, th, np.broadcast_to(log_size, log_d.shape), log_d, log_u))
+    return {"D_stop": np.exp(log_d), "C_stop": k * np.exp(x), "loss_stop": loss}
+
+
+# -- summaries ---------------------------------------------------------------------------------
+def quantiles(values: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Equal-tailed (lower, median, upper) over axis 0; draws at ``inf`` (never reached) count,
+    so an upper end may be ``inf``; NaN draws (no optimum found) are left out."""
+    q = [(1 - prob) / 2, 0.5, (1 + prob) / 2]
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values) | np.isnan(values)
+    method = "linear" if finite.all() else "inverted_cdf"
+    with np.errstate(invalid="ignore"):
+        lo, med, hi = np.nanquantile(values, q, axis=0, method=method)
+    return lo, med, hi
+
+
+def _tidy(draws: Mapping[str, np.ndarray], key: str, keys: np.ndarray, prob: float,
+          order: Sequence[str], extra: Mapping[str, np.ndarray] | None = None,
+          mean: bool = False) -> pd.DataFrame:
+    rows = []
+    for name in order:
+        if name not in draws:
+            continue
+        lo, med, hi = quantiles(draws[name], prob)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-inf columns: NaN mean
+            avg = np.nanmean(np.where(np.isfinite(draws[name]), draws[name], np.nan), axis=0)
+        for j, at in enumerate(keys):
+            row = {key: at, "quantity": name, "median": med[j], "lower": lo[j],
+                   "upper": hi[j]}
+            if mean:
+                row["mean"] = avg[j]
+            for col, values in (extra or {}).items():
+                row[col] = values[j]
+            row["prob"] = prob
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Converts FLOPs to accelerator-hours and money: ``hours = C / (peak · mfu) / 3600``,
+    ``cost = hours · price``. ``peak_flops`` is one accelerator's peak FLOP/s (e.g. 9.89e14 for
+    an H100 SXM in dense BF16), ``mfu`` the model-FLOPs utilisation, ``price`` per
+    accelerator-hour (optional)."""
+
+    peak_flops: float
+    mfu: float = 0.4
+    price: float | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in (("gpu flops", self.peak_flops), ("mfu", self.mfu)):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise SpecError(f"{name} must be a positive number, got {value!r}")
+        if self.mfu > 1:
+            raise SpecError(f"mfu is a fraction of peak in (0, 1], got {self.mfu:g}")
+        if self.price is not None and not (math.isfinite(self.price) and self.price >= 0):
+            raise SpecError(f"price must be a non-negative number, got {self.price!r}")
+
+    def hours(self, flops: np.ndarray) -> np.ndarray:
+        return np.asarray(flops, dtype=float) / (self.peak_flops * self.mfu) / 3600.0
+
+    def add_rows(self, table: pd.DataFrame, key: str) -> pd.DataFrame:
+        """Rows ``gpu_hours`` (and ``cost``) converted from the table's compute: from the rows
+        of quantity ``C`` when present (an interval; the map is monotone, so quantiles map
+        exactly), else from the key column ``C`` (a given budget)."""
+        cols = ["median", "lower", "upper", "mean"]
+        if (table["quantity"] == "C").any():
+            base = table[table["quantity"] == "C"].copy()
+        else:
+            base = table.drop_duplicates(key).copy()
+            for col in ("median", "lower", "upper"):
+                base[col] = base["C"]
+            base = base.drop(columns=[c for c in ("mean",) if c in base.columns])
+        extra = []
+        hours = base.copy()
+        hours["quantity"] = "gpu_hours"
+        for col in cols:
+            if col in hours.columns:
+                hours[col] = self.hours(hours[col].to_numpy(dtype=float))
+        extra.append(hours)
+        if self.price is not None:
+            money = hours.copy()
+            money["quantity"] = "cost"
+            for col in cols:
+                if col in money.columns:
+                    money[col] = money[col] * self.price
+            extra.append(money)
+        out = pd.concat([table, *extra], ignore_index=True)
+        out.attrs = dict(table.attrs)
+        out.attrs["cost"] = {"gpu_flops": self.peak_flops, "mfu": self.mfu,
+                             "price": self.price}
+        return out
+
+
+def _theta(fit: Any) -> dict[str, np.ndarray]:
+    return fit.draws()
+
+
+def _attrs(fit: Any, prob: float, k: float, **more: Any) -> dict[str, Any]:
+    law = fit.law
+    method = ("closed form" if closed_form(law) else
+              "L(C)" if is_compute_only(law) else "numerical")
+    return {"prob": prob, "interval": "equal-tailed", "law": law.name, "k": k,
+            "method": method, "draws": fit.n_draws, "posterior": fit.method, **more}
+
+
+def _warn_extrapolation(fit: Any, table: pd.DataFrame, compute: np.ndarray | None) -> None:
+    """The same extrapolation warning as predictions: budgets (or the median compute needed)
+    and the median N*, D* against the largest observed run."""
+    from . import checks
+    from .errors import ExtrapolationWarning
+
+    med = table.pivot_table(index=table.columns[0], columns="quantity", values="median",
+                            sort=False)
+    points = pd.DataFrame({"C": compute if compute is not None else med.get("C")})
+    for name, col in (("N", "N_opt"), ("D", "D_opt")):
+        if col in med:
+            points[name] = med[col].to_numpy()
+    points = points.replace([np.inf, -np.inf], np.nan).dropna(axis=0, how="any")
+    message = checks.extrapolation_warning(points, fit.runs.maxima()) if len(points) else None
+    if message:
+        warnings.warn(message, ExtrapolationWarning, stacklevel=3)
+
+
+def _sort(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    if table.empty:
+        return table
+    return table.sort_values([key], kind="stable").reset_index(drop=True)
+
+
+def optimal(fit: Any, compute: float | Sequence[float], *, prob: float = 0.95,
+            k: float | None = None, unique: float | None = None, cost: Cost | None = None
+            ) -> pd.DataFrame:
+    """Compute-optimal allocation at each budget, with intervals.
+
+    Returns a tidy DataFrame: one row per (``C``, ``quantity``) with ``median``, ``lower``,
+    ``upper`` and ``prob``. Quantities: ``N_opt``, ``D_opt``, ``tokens_per_param``, ``loss``,
+    ``a``, ``b``, ``gamma``, ``halving_multiple`` (compute-only laws: ``loss``, ``gamma``,
+    ``halving_multiple``), plus ``gpu_hours``/``cost`` with ``cost``. ``attrs`` states ``k``,
+    the probability and whether the closed form or the numerical optimiser was used.
+    """
+    from .predict import check_prob
+
+    prob = check_prob(prob)
+    c = _budgets(compute)
+    k = _check_k(k, fit.law)
+    draws = allocation_draws(fit.law, _theta(fit), c, k=k, unique=unique)
+    failed = {name: float(np.isnan(v).mean()) for name, v in draws.items()}
+    table = _sort(_tidy(draws, "C", c, prob, FORWARD_QUANTITIES), "C")
+    table.attrs = _attrs(fit, prob, k, unique=unique)
+    notes = []
+    if failed.get("N_opt", 0.0) > 0:
+        notes.append(f"{100 * failed['N_opt']:.1f}% of draws have no optimum within "
+                     f"tokens/parameter 1e-17..1e17; they are left out of the intervals")
+    table.attrs["notes"] = notes
+    _warn_extrapolation(fit, table, c)
+    return cost.add_rows(table, "C") if cost is not None else table
+
+
+def compute_for_loss(fit: Any, target: float | Sequence[float], *, prob: float = 0.95,
+                     k: float | None = None, unique: float | None = None,
+                     cost: Cost | None = None) -> pd.DataFrame:
+    """What it takes to reach each target loss: rows per (``target``, ``quantity``) for the
+    compute ``C`` on the frontier, ``N_opt``/``D_opt`` there, ``N_min``/``D_min`` (for laws
+    with such terms), with ``p_reachable`` = P(E < target). Intervals keep the draws that
+    never reach the target (as ``inf``)."""
+    from .predict import check_prob
+
+    prob = check_prob(prob)
+    targets = _budgets(target, "target loss")
+    k = _check_k(k, fit.law)
+    draws = compute_for_loss_draws(fit.law, _theta(fit), targets, k=k, unique=unique)
+    reach = draws.pop("reachable").mean(axis=0)
+    table = _tidy(draws, "target", targets, prob, ("C", "N_opt", "D_opt", "N_min", "D_min"),
+                  extra={"p_reachable": reach})
+    table = _sort(table, "target")
+    table.attrs = _attrs(fit, prob, k, unique=unique)
+    _warn_extrapolation(fit, table, None)
+    return cost.add_rows(table, "target") if cost is not None else table
+
+
+def _plan(compute: np.ndarray, k: float, size: float | None, tokens: float | None,
+          tokens_per_param: float | None) -> tuple[np.ndarray, np.ndarray]:
+    given = [v is not None for v in (size, tokens, tokens_per_param)]
+    if sum(given) != 1:
+        raise SpecError("regret: give exactly one of N, D or tokens_per_param for the plan")
+    if tokens_per_param is not None:
+        r = _budgets(tokens_per_param, "tokens_per_param")[0]
+        n = np.sqrt(compute / (k * r))
+        return n, r * n
+    if size is not None:
+        n = np.full(compute.shape, _budgets(size, "N")[0])
+        return n, compute / (k * n)
+    d = np.full(compute.shape, _budgets(tokens, "D")[0])
+    return compute / (k * d), d
+
+
+def regret(fit: Any, compute: float | Sequence[float], *, tokens_per_param: float | None = None,
+           N: float | None = None, D: float | None = None, prob: float = 0.95,
+           k: float | None = None, unique: float | None = None) -> pd.DataFrame:
+    """Expected cost of a heuristic plan (e.g. 20 tokens per parameter, or a fixed N or D) at
+    each budget, against the posterior optimum at the same compute.
+
+    Rows per (``C``, ``quantity``): ``excess_loss`` = L(plan) − L*(C) and ``compute_wasted`` =
+    1 − C_opt(L(plan))/C, the share of the budget the optimal allocation would not have needed
+    to reach the plan's loss; ``mean`` is the posterior expectation. Columns ``N``, ``D`` give
+    the plan."""
+    from .predict import check_prob
+
+    prob = check_prob(prob)
+    law = fit.law
+    if not has_allocation(law):
+        raise SpecError(f"regret: law {law.name!r} has no N and D inputs to allocate between")
+    c = _budgets(compute)
+    k = _check_k(k, law)
+    n, d = _plan(c, k, N, D, tokens_per_param)
+    theta = _theta(fit)
+    best = allocation_draws(law, theta, c, k=k, unique=unique)
+    th = _column(theta)
+    log_u = _check_unique(law, unique)
+    plan_loss = np.exp(_log_loss_nd(law, th, np.log(n)[None, :], np.log(d)[None, :], log_u))
+    excess = plan_loss - best["loss"]
+    log_c_eq, _ = _compute_for_nd(law, th, plan_loss, k, log_u)
+    wasted = 1.0 - np.exp(log_c_eq - np.log(c)[None, :])
+    table = _tidy({"excess_loss": excess, "compute_wasted": wasted}, "C", c, prob,
+                  ("excess_loss", "compute_wasted"), extra={"N": n, "D": d}, mean=True)
+    table = _sort(table, "C")
+    table.attrs = _attrs(fit, prob, k, unique=unique,
+                         plan={"tokens_per_param": tokens_per_param, "N": N, "D": D})
+    return table
+
+
+def probability_below(fit: Any, points: Any, target: float) -> pd.DataFrame:
+    """P(loss < target) at planned runs: ``p_mean_below`` for the law's mean loss and
+    ``p_observed_below`` for a new run's observed loss (observation noise and, for laws with
+    run effects, a new run's effect included)."""
+    from .predict import as_points, location_draws, predictive_draws
+
+    target = float(_budgets(target, "target loss")[0])
+    law = fit.law
+    if law.response != "loss":
+        raise SpecError(f"law {law.name!r} predicts {law.response}; P(loss < target) needs a "
+                        "loss law")
+    table = as_points(points, law, columns=fit.runs.columns)
+    theta = _theta(fit)
+    location = location_draws(law, theta, table)
+    offset, new_run_sd = fit._run_offsets(table, theta)
+    if offset is not None:
+        location = location + offset
+    observed = predictive_draws(fit.likelihood, location, theta, new_run_sd=new_run_sd)
+    out = table.copy()
+    out["target"] = target
+    out["p_mean_below"] = (fit.likelihood.natural(location) < target).mean(axis=0)
+    out["p_observed_below"] = (observed < target).mean(axis=0)
+    return out
+
+
+def stopping(fit: Any, N: float | Sequence[float], *, prob: float = 0.95,
+             k: float | None = None, unique: float | None = None) -> pd.DataFrame:
+    """The compute-efficient stopping point of a model of size ``N`` (rows per (``N``,
+    ``quantity``): ``D_stop``, ``C_stop``, ``loss_stop``). Training N past ``D_stop`` still
+    lowers its loss, but the same compute spent on a larger model would lower it more."""
+    from .predict import check_prob
+
+    prob = check_prob(prob)
+    sizes = _budgets(N, "model size N")
+    k = _check_k(k, fit.law)
+    draws = stopping_draws(fit.law, _theta(fit), sizes, k=k, unique=unique)
+    table = _sort(_tidy(draws, "N", sizes, prob, ("D_stop", "C_stop", "loss_stop")), "N")
+    table.attrs = _attrs(fit, prob, k, unique=unique)
+    return table
+
+
+def frontier_bands(fit: Any, compute: Sequence[float], *, probs: Sequence[float] = (0.5, 0.95),
+                   k: float | None = None, unique: float | None = None) -> pd.DataFrame:
+    """Data twin of :func:`bayescale.plot.frontier`: at each budget ``C``, the median and, per
+    probability p (percent), ``lower_p``/``upper_p`` of ``N_opt``, ``D_opt`` and ``loss``
+    (columns ``<quantity>``, ``<quantity>_lower_<p>``, ``<quantity>_upper_<p>``)."""
+    from .predict import check_prob, percent
+
+    c = _budgets(compute)
+    draws = allocation_draws(fit.law, _theta(fit), c, k=k, unique=unique)
+    out = pd.DataFrame({"C": c})
+    for name in ("N_opt", "D_opt", "loss"):
+        if name not in draws:
+            continue
+        for prob in sorted(check_prob(p) for p in probs):
+            lo, med, hi = quantiles(draws[name], prob)
+            out[name] = med
+            out[f"{name}_lower_{percent(prob)}"] = lo
+            out[f"{name}_upper_{percent(prob)}"] = hi
+    out.attrs.update({"probs": sorted(probs), "k": _check_k(k, fit.law), "law": fit.law.name})
+    return out
+
+
+def wide(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """One row per key value, one column per quantity (its median) with ``<q>_lower`` and
+    ``<q>_upper``: the shape of a printed table."""
+    parts = {}
+    for name in dict.fromkeys(table["quantity"]):
+        sub = table[table["quantity"] == name].set_index(key)
+        parts[name] = sub["median"]
+        parts[f"{name}_lower"] = sub["lower"]
+        parts[f"{name}_upper"] = sub["upper"]
+    return pd.DataFrame(parts)
+
+
+__all__ = [
+    "FORWARD_QUANTITIES", "QUANTITY_DOC", "Cost", "allocation_draws", "closed_form",
+    "compute_for_loss", "compute_for_loss_draws", "frontier_bands", "has_allocation",
+    "is_compute_only", "optimal", "probability_below", "quantiles", "regret", "stopping",
+    "stopping_draws", "wide",
+]
