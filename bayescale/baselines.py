@@ -185,7 +185,8 @@ def isoflop_parabola(n: np.ndarray, loss: np.ndarray, compute: np.ndarray, *, k:
                      rtol: float = BUDGET_RTOL, min_points: int = 3) -> ParabolaFit:
     """Approach 2 on isoFLOP runs: see :class:`ParabolaFit`. Budgets with fewer than
     ``min_points`` runs, or whose parabola opens downwards (no minimum), are skipped and named
-    in ``skipped``; at least two budgets must remain."""
+    in ``skipped``; at least three budgets must remain, and more kept than skipped (otherwise
+    the runs are not isoFLOP data and the procedure would return noise)."""
     import pandas as pd
 
     from .errors import DataError
@@ -205,10 +206,12 @@ def isoflop_parabola(n: np.ndarray, loss: np.ndarray, compute: np.ndarray, *, k:
         u = -q / (2 * p)
         rows.append({"C": c, "N_opt": np.exp(u), "D_opt": c / (k * np.exp(u)),
                      "loss_opt": r - q * q / (4 * p), "points": int(sel.sum())})
-    if len(rows) < 2:
-        raise DataError("isoFLOP parabolas need at least two budgets with "
-                        f"{min_points}+ runs each (found {len(rows)}); "
-                        + ("; ".join(skipped) if skipped else ""))
+    if len(rows) < 3 or len(skipped) > len(rows):
+        raise DataError(
+            f"these runs are not isoFLOP data: only {len(rows)} of {len(rows) + len(skipped)} "
+            f"compute budgets have {min_points}+ runs with a parabola minimum (Approach 2 needs "
+            "several model sizes at each of 3+ budgets)"
+            + (f"; {'; '.join(skipped[:3])}" if skipped else ""))
     vertices = pd.DataFrame(rows)
     a, log_intercept = np.polyfit(np.log(vertices["C"]), np.log(vertices["N_opt"]), 1)
     return ParabolaFit(vertices, float(a), float(log_intercept), float(k), tuple(skipped))

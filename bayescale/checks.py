@@ -139,3 +139,99 @@ def extrapolation_warning(points: pd.DataFrame, maxima: Mapping[str, float]) -> 
         f"observed; warning above {EXTRAPOLATION_FACTOR:g}x): the bands assume the law holds "
         "out there, which the runs cannot confirm"
     )
+
+
+# -- what the data taught: prior → posterior ------------------------------------------------------
+#: Below this shrinkage a parameter is reported as set by its prior rather than the data.
+SHRINKAGE_MIN = 0.1
+_LOG_KINDS = ("floor", "exponent", "amplitude", "positive", "scale")
+
+
+def shrinkage(spec: ModelSpec, draws: Mapping[str, np.ndarray], n_prior: int = 4000,
+              seed: int = 0) -> pd.DataFrame:
+    """Prior vs posterior spread of each sampled parameter (Betancourt's posterior
+    contraction): ``shrinkage = 1 − var(posterior)/var(prior)``, on the log scale for positive
+    parameters. Near 1: learned from the data; near 0: the prior speaks. Prior draws come from
+    the spec's priors in numpy (no PyMC)."""
+    prior = spec.sample_prior(n_prior, np.random.default_rng(seed))
+    rows = {}
+    for p in spec.sampled():
+        if p.name not in draws or p.name not in prior:
+            continue
+        post, pri = (np.asarray(d[p.name], dtype=float) for d in (draws, prior))
+        scale = "log" if p.kind in _LOG_KINDS else "natural"
+        if scale == "log":
+            post, pri = np.log(post), np.log(pri)
+        sd_post, sd_prior = float(np.std(post)), float(np.std(pri))
+        rows[p.name] = {"prior_sd": sd_prior, "posterior_sd": sd_post, "scale": scale,
+                        "shrinkage": 1.0 - (sd_post / sd_prior) ** 2 if sd_prior > 0
+                        else float("nan")}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "parameter"
+    return table
+
+
+def shrinkage_warnings(table: pd.DataFrame) -> list[str]:
+    weak = [(k, v) for k, v in table["shrinkage"].items() if np.isfinite(v) and
+            v < SHRINKAGE_MIN]
+    if not weak:
+        return []
+    return [f"{_names(weak, '.2f')}: the posterior is barely narrower than the prior "
+            f"(shrinkage < {SHRINKAGE_MIN:g}), so these come from the prior, not the data; "
+            "report derived quantities (predictions, allocation) rather than these parameters, "
+            "or add runs that constrain them"]
+
+
+# -- posterior predictive checks ------------------------------------------------------------------
+#: Residual structure is flagged when a quadratic in a log input explains more than this share
+#: of the residual variance (with at least RESIDUAL_MIN_RUNS runs and p < 0.01).
+RESIDUAL_R2 = 0.5
+RESIDUAL_MIN_RUNS = 8
+
+
+def residual_trend(x: np.ndarray, r: np.ndarray) -> tuple[float, float]:
+    """R² and F-test p-value of ``r ~ 1 + x + x²`` (least squares)."""
+    from scipy import stats
+
+    x = (x - x.mean()) / (x.std() or 1.0)
+    design = np.column_stack([np.ones_like(x), x, x * x])
+    coef, *_ = np.linalg.lstsq(design, r, rcond=None)
+    fitted = design @ coef
+    ss_res = float(np.sum((r - fitted) ** 2))
+    ss_tot = float(np.sum((r - r.mean()) ** 2))
+    if ss_tot <= 0 or len(r) <= 3:
+        return 0.0, 1.0
+    r2 = 1.0 - ss_res / ss_tot
+    f = (r2 / 2) / max((1 - r2) / (len(r) - 3), 1e-300)
+    return r2, float(stats.f.sf(f, 2, len(r) - 3))
+
+
+def residual_warnings(table: pd.DataFrame, inputs: list[str]) -> list[str]:
+    """Warn when residuals (observed − fitted, on the likelihood's scale) follow a log input."""
+    if len(table) < RESIDUAL_MIN_RUNS:
+        return []
+    out = []
+    for k in inputs:
+        if k not in table or table[k].nunique() < 4:
+            continue
+        r2, p = residual_trend(np.log(table[k].to_numpy(dtype=float)),
+                               table["residual"].to_numpy(dtype=float))
+        if r2 > RESIDUAL_R2 and p < 0.01:
+            out.append(f"residuals follow log {k} (a quadratic in log {k} explains "
+                       f"{100 * r2:.0f}% of them, p = {p:.1g}): the law's shape misses the runs "
+                       "systematically, so its extrapolation is doubtful; try another family "
+                       "('bayescale compare') or check the runs")
+    return out
+
+
+def pit_summary(pit: np.ndarray) -> dict[str, float]:
+    """Kolmogorov–Smirnov distance of PIT values from uniform, and in-sample coverage."""
+    from scipy import stats
+
+    pit = np.asarray(pit, dtype=float)
+    ks = stats.kstest(pit, "uniform")
+    out = {"pit_ks": float(ks.statistic), "pit_ks_p": float(ks.pvalue)}
+    for prob in (0.5, 0.8, 0.95):
+        lo = (1 - prob) / 2
+        out[f"coverage_{round(100 * prob)}"] = float(np.mean((pit > lo) & (pit < 1 - lo)))
+    return out

@@ -1,4 +1,5 @@
-"""Command line: ``bayescale fit | summary | predict | plot | optimal | laws``.
+"""Command line: ``bayescale fit | summary | predict | plot | optimal | check | backtest |
+compare | laws``.
 
 A thin layer over the Python API. Heavy modules (PyMC, nutpie, ArviZ, matplotlib) are imported
 inside the commands that need them, so ``bayescale --help`` and ``bayescale laws`` are instant.
@@ -27,7 +28,19 @@ EPILOG_OPTIMAL = """examples:
   bayescale optimal fit.nc --compute 1e24 --gpu-flops 9.89e14 --mfu 0.4 --price 2.5
   bayescale optimal fit.nc --target-loss 1.9,1.95 --plan N=7e10,D=1.4e12
   bayescale optimal fit.nc --compute 1e24 --parabola        # isoFLOP runs: Approach 2 too
-  bayescale optimal lc.nc --stop 1e9 --run r3 --final-tokens 2e10 --target-loss 2.6
+  bayescale optimal lc.nc --run r3 --final-tokens 2e10 --target-loss 2.6
+"""
+
+EPILOG_BACKTEST = """examples:
+  bayescale backtest runs.csv --law chinchilla --holdout largest:3
+  bayescale backtest epoch.csv --query "epoch_outlier == False" --holdout "C>1e21" \\
+      --compare point --likelihood laplace --plot calibration.png
+  bayescale backtest runs.csv --holdout largest:2 --method map --format json
+"""
+
+EPILOG_COMPARE = """examples:
+  bayescale compare runs.csv --laws chinchilla,kaplan
+  bayescale compare runs.csv --laws power,kaplan_n --x N --holdout largest:2
 """
 
 EPILOG_FIT = """examples:
@@ -111,27 +124,11 @@ def _int_at_least(minimum: int) -> Any:
 _positive_int, _nonnegative_int = _int_at_least(1), _int_at_least(0)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="bayescale",
-        description="Bayesian inference on neural scaling laws: fit a law to training runs, "
-                    "get credible intervals, extrapolate with bands.",
-        epilog="run 'bayescale COMMAND --help' for the options and examples of each command",
-    )
-    parser.add_argument("--version", action="version", version=f"bayescale {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of internal errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = False
-
-    p = sub.add_parser("fit", help="fit a law to a runs table (MCMC) and save the posterior",
-                       description="Fit a scaling law to a CSV of training runs with NUTS "
-                                   "and save the posterior as NetCDF.",
-                       epilog=EPILOG_FIT, formatter_class=_Formatter)
-    p.add_argument("runs", help="CSV of runs: columns N (params), D (tokens) and/or C (FLOPs), "
-                                "loss")
-    p.add_argument("--law", default="chinchilla", help="law name (see 'bayescale laws'); "
-                                                       "default chinchilla")
+def _add_fit_options(p: argparse.ArgumentParser, law: bool = True) -> None:
+    """The law, data and sampler options shared by fit, backtest and compare."""
+    if law:
+        p.add_argument("--law", default="chinchilla",
+                       help="law name (see 'bayescale laws'); default chinchilla")
     p.add_argument("--x", choices=["N", "D", "C"],
                    help="the input of a one-input law (power, bnsl, loglinear, sigmoid)")
     p.add_argument("--expression", metavar="EXPR",
@@ -163,6 +160,31 @@ def build_parser() -> argparse.ArgumentParser:
                         "(no compile, well under a second; approximate)")
     p.add_argument("--sampler", default="nutpie", choices=list(SAMPLERS),
                    help="MCMC back-end (default nutpie)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bayescale",
+        description="Bayesian inference on neural scaling laws: fit a law to training runs, "
+                    "get credible intervals, extrapolate with bands.",
+        epilog="run 'bayescale COMMAND --help' for the options and examples of each command",
+    )
+    parser.add_argument("--version", action="version", version=f"bayescale {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = False
+
+    p = sub.add_parser("fit", help="fit a law to a runs table (MCMC) and save the posterior",
+                       description="Fit a scaling law to a CSV of training runs with NUTS "
+                                   "and save the posterior as NetCDF.",
+                       epilog=EPILOG_FIT, formatter_class=_Formatter)
+    p.add_argument("runs", help="CSV of runs: columns N (params), D (tokens) and/or C (FLOPs), "
+                                "loss")
+    _add_fit_options(p)
+    p.add_argument("--discrepancy", default=None, metavar="auto|none|DELTA",
+                   help="model-discrepancy term for extrapolation: 'auto' learns its size from "
+                        "the runs by leave-future-out; a number fixes it (default none)")
     p.add_argument("--prob", type=_probability, default=0.95,
                    help="probability of the printed intervals (0.95)")
     p.add_argument("--by", metavar="COLUMN",
@@ -244,8 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --target-loss: P(loss < target) for this planned run; with "
                         "--compute: regret of a fixed N (N=..) or D (D=..)")
     p.add_argument("--run", metavar="RUN",
-                   help="with --stop (learning-curve fits): also forecast this fitted run's "
-                        "final loss at --final-tokens")
+                   help="learning-curve fits: forecast this fitted run's final loss at "
+                        "--final-tokens (and its stopping point)")
     p.add_argument("--final-tokens", metavar="D", type=_number_list("--final-tokens"),
                    help="with --run: the tokens the run is planned to reach")
     p.add_argument("--parabola", action="store_true",
@@ -269,6 +291,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "csv", "json"], default="text",
                    help="format when printing (default text)")
     p.add_argument("--force", action="store_true", help="replace output files that exist")
+
+    p = sub.add_parser(
+        "check", help="how well the law fits its runs: residuals, PIT, shrinkage, warnings",
+        description="Posterior predictive check of a saved fit: residuals against log N, D "
+                    "and C (a quadratic trend flags a law whose shape misses the runs), the PIT "
+                    "(flat when the noise model is right), in-sample coverage, the prior-to-"
+                    "posterior shrinkage of each parameter, and every warning.",
+        epilog="examples:\n  bayescale check fit.nc\n  bayescale check fit.nc --plot ppc.png"
+               "\n  bayescale check fit.nc --format json", formatter_class=_Formatter)
+    p.add_argument("fit", help="NetCDF file written by 'bayescale fit'")
+    p.add_argument("--plot", metavar="FIG.png", help="write residual panels and the PIT "
+                                                     "histogram")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="format when printing (default text)")
+    p.add_argument("--force", action="store_true", help="replace the plot if it exists")
+
+    p = sub.add_parser(
+        "backtest", help="hold out the largest runs, fit the rest, score the held-out runs",
+        description="Fit on the runs that remain after --holdout and score the held-out ones "
+                    "(what extrapolation will do to you): per run the median, 50/80/95%% "
+                    "predictive intervals and whether they covered, absolute relative error "
+                    "(ARE), log error and log predictive density; then mean ARE, log-RMSE, "
+                    "NLPD and coverage. --compare point adds the Huber point fit + bootstrap "
+                    "users would otherwise run, on the same split.",
+        epilog=EPILOG_BACKTEST, formatter_class=_Formatter)
+    p.add_argument("runs", help="CSV of runs (as for 'bayescale fit')")
+    p.add_argument("--holdout", default="largest:3", metavar="SPEC",
+                   help="largest:K (the K runs of largest compute) or a condition such as "
+                        "\"C>1e21\" (default largest:3)")
+    p.add_argument("--compare", choices=["point"],
+                   help="also run the point baseline (chinchilla: Huber d=1e-3 + bootstrap)")
+    p.add_argument("--replicates", type=_positive_int, default=200,
+                   help="bootstrap replicates of the point baseline (200)")
+    p.add_argument("--no-discrepancy", action="store_true",
+                   help="skip the row that adds the model-discrepancy term learned from the "
+                        "kept runs")
+    _add_fit_options(p)
+    p.add_argument("--plot", metavar="FIG.png", help="write a calibration plot")
+    p.add_argument("-o", "--output", metavar="OUT.csv", help="write the per-run table as CSV")
+    p.add_argument("--format", choices=["text", "csv", "json"], default="text",
+                   help="format when printing (default text)")
+    p.add_argument("--force", action="store_true", help="replace output files that exist")
+
+    p = sub.add_parser(
+        "compare", help="compare law families on the same runs: PSIS-LOO and leave-future-out",
+        description="Fit each law to the same runs and compare them by PSIS-LOO (interpolation, "
+                    "with Pareto-k checks) and by leave-future-out (hold out the largest runs, "
+                    "refit, score them: extrapolation), with stacking weights for a "
+                    "model-averaged prediction.",
+        epilog=EPILOG_COMPARE, formatter_class=_Formatter)
+    p.add_argument("runs", help="CSV of runs (as for 'bayescale fit')")
+    p.add_argument("--laws", required=True, metavar="LAW1,LAW2,..",
+                   help="laws to compare, e.g. chinchilla,kaplan")
+    p.add_argument("--holdout", default="largest:3", metavar="SPEC",
+                   help="leave-future-out split (default largest:3; 'none' skips LFO)")
+    _add_fit_options(p, law=False)
+    p.add_argument("--format", choices=["text", "csv", "json"], default="text",
+                   help="format when printing (default text)")
 
     sub.add_parser("laws", help="list the available laws",
                    description="List the laws: name, formula, inputs, parameters.")
@@ -320,6 +400,14 @@ def summary_text(fit: Any, prob: float) -> str:
     fixed = table.attrs.get("fixed") or {}
     if fixed:
         lines.append("fixed: " + ", ".join(f"{k} = {v:g}" for k, v in fixed.items()))
+    if fit.group == "posterior":
+        shrink = fit.shrinkage()["shrinkage"]
+        lines.append("learned from the data (shrinkage 1 - var post/var prior; near 0: the "
+                     "prior speaks): " + ", ".join(f"{k} {v:.2f}" for k, v in shrink.items()))
+    disc = fit.discrepancy
+    if disc is not None:
+        lines.append(f"model discrepancy: delta = {disc.delta:.3g} per e-fold of {disc.input} "
+                     f"beyond {disc.reference:.3g} ({disc.source})")
     lines.append("priors:")
     lines += [f"  {line}" for line in fit.spec.describe_priors()]
     return "\n".join(lines)
@@ -336,6 +424,9 @@ def _summary_json(fit: Any, prob: float) -> dict[str, Any]:
         "fixed": table.attrs.get("fixed", {}),
         "priors": {k: v.to_dict() for k, v in fit.spec.priors.items()},
         "diagnostics": fit.diagnostics,
+        "shrinkage": ({k: float(v) for k, v in fit.shrinkage()["shrinkage"].items()}
+                      if fit.group == "posterior" else None),
+        "discrepancy": fit.discrepancy.to_dict() if fit.discrepancy else None,
         "warnings": fit.warnings,
     }
 
@@ -374,6 +465,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         result = sample_fit(spec, runs, progress=sys.stderr.isatty() and not args.quiet,
                             **settings)
+        if args.discrepancy is not None:
+            result = result.with_discrepancy(args.discrepancy)
+            disc = result.discrepancy
+            if disc is not None:
+                _say(args, f"  model discrepancy: delta = {disc.delta:.3g} per e-fold of "
+                           f"{disc.input} beyond {disc.reference:.3g} ({disc.source})")
     result.meta["command"] = "bayescale " + " ".join(args.argv)
     save(result, out, overwrite=args.force, flag="--force")
     seed = result.meta["sampler"]["random_seed"]
@@ -659,13 +756,16 @@ def cmd_optimal(args: argparse.Namespace) -> int:
     from .optimal import Cost
     from .predict import parse_point, percent
 
-    modes = [m for m in ("compute", "target_loss", "stop") if getattr(args, m) is not None]
+    modes = [m for m in ("compute", "target_loss", "stop", "run")
+             if getattr(args, m) is not None]
     if not modes:
-        raise BayescaleError("give --compute, --target-loss or --stop")
+        raise BayescaleError("give --compute, --target-loss, --stop or --run")
     if args.compute is not None and args.target_loss is not None:
         raise BayescaleError("give --compute or --target-loss, not both (run twice)")
-    if args.stop is None and (args.run or args.final_tokens):
-        raise BayescaleError("--run and --final-tokens go with --stop")
+    if args.run is None and args.final_tokens:
+        raise BayescaleError("--final-tokens goes with --run")
+    if args.run is not None and (args.compute is not None):
+        raise BayescaleError("--run forecasts a fitted run; give it without --compute")
     if args.compute is None and (args.heuristic or args.parabola or args.plot):
         flag = "--heuristic" if args.heuristic else "--parabola" if args.parabola else "--plot"
         raise BayescaleError(f"{flag} goes with --compute")
@@ -712,15 +812,15 @@ def cmd_optimal(args: argparse.Namespace) -> int:
             if args.parabola:
                 tables["parabola"] = _parabola_table(fit, args.compute, k)
                 texts.append(lambda p=tables["parabola"]: _print_parabola(p))
-        elif args.target_loss is not None and args.stop is None:
+        elif args.target_loss is not None and args.stop is None and args.run is None:
             table = fit.compute_for_loss(args.target_loss, prob=args.prob, k=k, unique=unique,
                                          cost=cost)
             tables["target"] = table
             texts.append(lambda t=table: _print_tidy(
                 t, "target", f"{fit.law.name}: what it takes to reach each target loss, "
-                f"{pct} equal-tailed intervals{approx}; 'never': the draws with E >= target "
-                "never reach it", lambda L, row: f"target loss {L:.4g}: P(reachable) = "
-                f"{row['p_reachable']:.3f}"))
+                f"{pct} equal-tailed intervals{approx}; 'never': an interval end falls among "
+                "draws that never reach the target",
+                lambda L, row: f"target loss {L:.4g}: P(reachable) = {row['p_reachable']:.3f}"))
             if args.plan:
                 point = parse_point(args.plan)
                 rows = [fit.probability_below([point], t) for t in args.target_loss]
@@ -732,6 +832,11 @@ def cmd_optimal(args: argparse.Namespace) -> int:
                         f"P(loss < {r.target:g}) = {r.p_mean_below:.3f} (law's mean), "
                         f"{r.p_observed_below:.3f} (observed, noise included)"
                         for r in p.itertuples())))
+        if args.run is not None:
+            tables["run"] = _run_forecast(fit, args)
+            texts.append(lambda r=tables["run"]: _print_run(r, args, pct))
+            if args.stop is None:  # the stopping point of the run's own size
+                args.stop = [float(tables["run"]["N"].iloc[0])]
         if args.stop is not None:
             table = fit.stopping(args.stop, prob=args.prob, k=k, unique=unique)
             tables["stop"] = table
@@ -739,11 +844,8 @@ def cmd_optimal(args: argparse.Namespace) -> int:
                 t, "N", f"{fit.law.name}: compute-efficient stopping point, {pct} equal-tailed "
                 "intervals: past D_stop, a larger model would turn the same compute into "
                 "lower loss", lambda n, _: f"model size N = {n:.4g}"))
-            if args.run is not None:
-                tables["run"] = _run_forecast(fit, args)
-                texts.append(lambda r=tables["run"]: _print_run(r, args, pct))
-    if plot_path is not None:
-        _write_frontier(fit, args.compute, k, unique, plot_path)
+        if plot_path is not None:
+            _write_frontier(fit, args.compute, k, unique, plot_path)
 
     def text() -> None:
         for i, show in enumerate(texts):
@@ -808,8 +910,10 @@ def _run_forecast(fit: Any, args: argparse.Namespace) -> Any:
         raise BayescaleError(f"--run needs a fit with run effects (law 'learning_curve'), "
                              f"not {fit.law.name!r}")
     if str(args.run) not in set(fit.runs.groups[1]):
+        labels = list(fit.runs.groups[1])
+        more = ", ..." if len(labels) > 8 else ""
         raise BayescaleError(f"--run {args.run!r}: no such run in the fit (runs: "
-                             f"{', '.join(list(fit.runs.groups[1])[:8])}...)")
+                             f"{', '.join(labels[:8])}{more})")
     if args.final_tokens is None:
         raise BayescaleError("--run needs --final-tokens D (the tokens the run will reach)")
     runs = fit.runs.table
@@ -853,6 +957,202 @@ def _write_frontier(fit: Any, compute: Sequence[float], k: float | None, unique:
     plt.close(fig)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .io import atomic_write, check_writable, load
+
+    plot_path = (check_writable(args.plot, overwrite=args.force, flag="--force")
+                 if args.plot else None)
+    if plot_path is not None and plot_path.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise BayescaleError(f"cannot write a {plot_path.suffix!r} image; use .png, .pdf or .svg")
+    fit = load(args.fit)
+    if fit.group != "posterior":
+        raise BayescaleError(f"{args.fit}: a prior predictive has no fit to check")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        numbers = fit.ppc()
+        shrink = fit.shrinkage()
+        notes = fit.check()
+        if plot_path is not None:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+
+            from .plot import ppc
+
+            axes = ppc(fit)
+            fig = axes[0].figure
+            atomic_write(plot_path, lambda tmp: fig.savefig(
+                tmp, dpi=150, format=plot_path.suffix.lstrip(".").lower()))
+            plt.close(fig)
+    if args.format == "json":
+        print(json.dumps({"ppc": numbers, "shrinkage": json.loads(shrink.to_json(
+            orient="index")), "warnings": notes}, indent=2))
+    else:
+        scale = "log loss" if fit.law.response == "loss" else "accuracy"
+        print(f"{fit.law.name}, {fit.runs.n} runs: posterior predictive check")
+        print(f"  PIT vs uniform: KS distance {numbers['pit_ks']:.3f} (p = "
+              f"{numbers['pit_ks_p']:.2g}); in-sample coverage of the 50/80/95% predictive "
+              f"intervals: {numbers['coverage_50']:.0%} / {numbers['coverage_80']:.0%} / "
+              f"{numbers['coverage_95']:.0%}")
+        for k in ("N", "D", "C"):
+            if f"trend_{k}" in numbers:
+                t = numbers[f"trend_{k}"]
+                print(f"  residuals ({scale}) vs log {k}: a quadratic explains "
+                      f"{100 * t['r2']:.0f}% (p = {t['p']:.2g})")
+        print("shrinkage (1 - var posterior / var prior; near 0: the prior, not the data):")
+        print(_text_table(shrink, ["prior_sd", "posterior_sd", "shrinkage"],
+                          ["prior sd", "posterior sd", "shrinkage"], index="parameter"))
+        print("no warnings" if not notes else f"{len(notes)} warning(s):")
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr)
+    if plot_path is not None:
+        print(f"wrote {plot_path}", file=sys.stderr)
+    _print_warnings(caught)
+    return 0
+
+
+def _fit_settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {"draws": args.draws, "tune": args.tune, "chains": args.chains,
+            "random_seed": args.seed, "target_accept": args.target_accept,
+            "sampler": args.sampler, "method": args.method}
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .evaluate import backtest, check_holdout_text
+    from .io import atomic_write, check_writable
+
+    check_holdout_text(args.holdout)
+    out = (check_writable(args.output, overwrite=args.force, flag="--force")
+           if args.output else None)
+    plot_path = (check_writable(args.plot, overwrite=args.force, flag="--force")
+                 if args.plot else None)
+    if plot_path is not None and plot_path.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise BayescaleError(f"cannot write a {plot_path.suffix!r} image; use .png, .pdf or .svg")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = backtest(args.runs, args.law, holdout=args.holdout,
+                          compare_point=args.compare == "point", replicates=args.replicates,
+                          discrepancy=not args.no_discrepancy,
+                          likelihood=args.likelihood, priors=args.priors, columns=args.columns,
+                          x=args.x, query=args.query, law_options=_law_options(args),
+                          **_fit_settings(args))
+    if out is not None:
+        atomic_write(out, lambda tmp: result.points.to_csv(tmp, index=False))
+        print(f"wrote {out} ({len(result.points)} rows)", file=sys.stderr)
+    if args.format == "csv" and out is None:
+        sys.stdout.write(result.points.to_csv(index=False))
+    elif args.format == "json":
+        print(json.dumps({
+            "law": args.law, "holdout": args.holdout, "scale_up": result.scale_up,
+            "scale": result.summary.attrs["scale"],
+            "summary": json.loads(result.summary.to_json(orient="index")),
+            "points": json.loads(result.points.to_json(orient="records")),
+            "notes": result.notes}, indent=2))
+    elif args.format == "text":
+        _print_backtest(result)
+    if plot_path is not None:
+        _write_calibration(result, plot_path)
+        print(f"wrote {plot_path}", file=sys.stderr)
+    _print_warnings(caught)
+    return 0
+
+
+def _print_backtest(result: Any) -> None:
+    s = result.summary
+    print(f"backtest of {s.attrs['law']} ({result.holdout}): fitted {result.fit.runs.n} runs, "
+          f"scored {int(s['n'].iloc[0])} held-out runs up to {result.scale_up:.3g}x the "
+          "largest fitted")
+    cols = [("ARE_mean", "mean ARE", "{:.2%}"), ("ARE_median", "median ARE", "{:.2%}"),
+            ("log_RMSE", "log-RMSE", "{:.4f}"), ("NLPD", "NLPD", "{:.3f}"),
+            ("coverage_50", "cover 50%", "{:.0%}"), ("coverage_80", "cover 80%", "{:.0%}"),
+            ("coverage_95", "cover 95%", "{:.0%}"), ("width_95", "95% width", "{:.2%}")]
+    rows = [[m] + [fmt.format(r[c]) for c, _, fmt in cols] for m, r in s.iterrows()]
+    heads = ["method"] + [h for _, h, _ in cols]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+    print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in
+                    enumerate(zip(heads, widths, strict=True))))
+    for r in rows:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
+                        enumerate(zip(r, widths, strict=True))))
+    print("ARE = |observed - median|/observed; NLPD on the likelihood's scale (log loss); "
+          "coverage: share of held-out runs inside the predictive interval; width relative to "
+          "the median")
+    for note in result.notes[:1]:
+        print(f"note: {note}")
+    for w in result.notes[1:]:
+        print(f"warning: fit on the kept runs: {w}", file=sys.stderr)
+
+
+def _write_calibration(result: Any, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .io import atomic_write
+    from .plot import calibration
+
+    ax = calibration(result)
+    atomic_write(path, lambda tmp: ax.figure.savefig(tmp, dpi=150,
+                                                     format=path.suffix.lstrip(".").lower()))
+    plt.close(ax.figure)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .evaluate import compare, lfo
+    from .fitting import fit as run_fit
+
+    laws = [x.strip() for x in args.laws.split(",") if x.strip()]
+    if len(laws) < 2:
+        raise BayescaleError("--laws: give at least two laws, e.g. chinchilla,kaplan")
+    if args.method != "mcmc":
+        raise BayescaleError("compare needs MCMC draws (PSIS-LOO); drop --method map")
+    settings = _fit_settings(args)
+    config = {"likelihood": args.likelihood, "priors": args.priors, "columns": args.columns,
+              "x": args.x, "query": args.query}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fits = {name: run_fit(args.runs, name, law_options=_law_options(args) or None,
+                              **config, **settings) for name in laws}
+        loo_table = compare(fits)
+        lfo_table = None
+        if args.holdout.lower() != "none":
+            lfo_table, _ = lfo(args.runs, laws, holdout=args.holdout,
+                               law_options={n: _law_options(args) or None for n in laws},
+                               priors={n: args.priors for n in laws},
+                               likelihood=args.likelihood, columns=args.columns, x=args.x,
+                               query=args.query, **settings)
+    if args.format == "json":
+        out = {"loo": json.loads(loo_table.to_json(orient="index")),
+               "loo_warnings": loo_table.attrs["warnings"]}
+        if lfo_table is not None:
+            out["lfo"] = json.loads(lfo_table.to_json(orient="index"))
+            out["holdout"] = args.holdout
+        print(json.dumps(out, indent=2))
+    elif args.format == "csv":
+        frames = [loo_table.assign(criterion="loo")]
+        if lfo_table is not None:
+            frames.append(lfo_table.assign(criterion="lfo"))
+        sys.stdout.write(pd.concat(frames).to_csv())
+    else:
+        print("PSIS-LOO (interpolation: each run predicted from the others), best first; "
+              "weight: stacking")
+        print(_text_table(loo_table, list(loo_table.columns), list(loo_table.columns),
+                          index="model"))
+        if lfo_table is not None:
+            print(f"\nleave-future-out ({args.holdout}: refit without the largest runs, score "
+                  "them; extrapolation), best first; weight: stacking on the held-out densities")
+            print(_text_table(lfo_table, list(lfo_table.columns), list(lfo_table.columns),
+                              index="law"))
+        for note in loo_table.attrs["warnings"]:
+            print(f"warning: {note}", file=sys.stderr)
+    _print_warnings(caught)
+    return 0
+
+
 def cmd_laws(args: argparse.Namespace) -> int:
     from .laws import describe_laws
 
@@ -865,7 +1165,9 @@ def cmd_laws(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"fit": cmd_fit, "summary": cmd_summary, "predict": cmd_predict, "plot": cmd_plot,
-            "optimal": cmd_optimal, "laws": cmd_laws}
+            "optimal": cmd_optimal, "check": cmd_check, "backtest": cmd_backtest,
+            "compare": cmd_compare,
+            "laws": cmd_laws}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -197,6 +197,7 @@ def fit(
     target_accept: float = 0.9,
     sampler: str = "nutpie",
     progress: bool = False,
+    discrepancy: str | float | None = None,
 ) -> ScalingFit:
     """Fit a scaling law to training runs with NUTS (or, approximately, MAP + Laplace).
 
@@ -226,6 +227,10 @@ def fit(
         :mod:`bayescale.laplace`), labelled so in the fit. ``draws × chains`` draws.
     draws, tune, chains, random_seed, target_accept, sampler, progress
         MCMC settings; the same seed gives identical draws.
+    discrepancy : {None, "auto"} or float
+        A model-discrepancy term for extrapolation (:mod:`bayescale.discrepancy`): ``"auto"``
+        learns its size from the runs by leave-future-out (a few MAP refits, about a second);
+        a number fixes it; None (default) leaves predictions as the law alone gives them.
 
     Returns
     -------
@@ -235,9 +240,15 @@ def fit(
     """
     spec, runs = configure(data, law, likelihood=likelihood, priors=priors, columns=columns,
                            x=x, query=query, law_options=law_options)
-    return sample_fit(spec, runs, method=method, draws=draws, tune=tune, chains=chains,
-                      random_seed=random_seed, target_accept=target_accept, sampler=sampler,
-                      progress=progress)
+    if discrepancy is not None:
+        from .discrepancy import resolve
+
+        resolve(discrepancy if not isinstance(discrepancy, str) or discrepancy.lower()
+                != "auto" else 0.0, runs.table, spec.law)  # validate before sampling
+    result = sample_fit(spec, runs, method=method, draws=draws, tune=tune, chains=chains,
+                        random_seed=random_seed, target_accept=target_accept, sampler=sampler,
+                        progress=progress)
+    return result.with_discrepancy(discrepancy) if discrepancy is not None else result
 
 
 def prior_predictive(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,9 @@ LOG10_C_RANGE = (0.0, 60.0)
 ROOT_STEPS = 60
 #: Step in ``ln C`` of the local slopes that give numerical allocation exponents.
 SLOPE_STEP = 0.05
+
+#: ``log k`` of the current computation, for laws that read C as well as N and D.
+_LOG_K: ContextVar[float | None] = ContextVar("bayescale_log_k", default=None)
 
 FORWARD_QUANTITIES = ("N_opt", "D_opt", "tokens_per_param", "loss", "a", "b", "gamma",
                       "halving_multiple")
@@ -110,6 +114,7 @@ def _check_k(k: float | None, law: Law) -> float:
         raise SpecError(f"k must be a number, got {k!r}") from None
     if not (math.isfinite(k) and k > 0):
         raise SpecError(f"k must be a positive number (FLOPs per parameter per token), got {k}")
+    _LOG_K.set(math.log(k))
     return k
 
 
@@ -139,8 +144,9 @@ def _log_loss_nd(law: Law, th: Mapping[str, np.ndarray], log_n: np.ndarray, log_
     logx: dict[str, Any] = {"N": log_n, "D": log_d}
     if "U" in law.inputs:  # a run uses at most D of the unique tokens available
         logx["U"] = np.minimum(np.broadcast_to(log_u, np.shape(log_d)), log_d)
-    if "C" in law.inputs:
-        logx["C"] = log_n + log_d  # only laws in N and D reach here; C unused by them
+    if "C" in law.inputs:  # a custom law may use C as well: C = k·N·D
+        log_k = _LOG_K.get()
+        logx["C"] = log_n + log_d + (math.log(6.0) if log_k is None else log_k)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         out = np.asarray(law.location(np, logx, th), dtype=float)
     return np.where(np.isnan(out), np.inf, out)
@@ -386,7 +392,7 @@ def _minimal_input(law: Law, th: Mapping[str, np.ndarray], target: np.ndarray, n
                    ) -> np.ndarray | None:
     """For an additive law ``E + Σ A·X^-a``: the X that reaches ``target`` when every other
     term has vanished, ``(A/(target − E))^(1/a)``; None when the law has no such term."""
-    if not law.additive:
+    if not law.additive or "U" in law.inputs:
         return None
     term = next((p for p in law.params if p.kind == "amplitude" and p.input == name), None)
     if term is None:
@@ -701,7 +707,7 @@ def probability_below(fit: Any, points: Any, target: float) -> pd.DataFrame:
     table = as_points(points, law, columns=fit.runs.columns)
     theta = _theta(fit)
     location = location_draws(law, theta, table)
-    offset, new_run_sd = fit._run_offsets(table, theta)
+    offset, new_run_sd = fit._offsets(table, theta)
     if offset is not None:
         location = location + offset
     observed = predictive_draws(fit.likelihood, location, theta, new_run_sd=new_run_sd)

@@ -214,12 +214,14 @@ def extrapolation_paths(law: Law, observed: pd.DataFrame, targets: Sequence[Mapp
 
 def band_table(path: pd.DataFrame, law: Law, likelihood: Likelihood,
                theta: Mapping[str, np.ndarray], probs: Sequence[float],
-               new_run_sd: np.ndarray | None = None) -> pd.DataFrame:
+               new_run_sd: np.ndarray | None = None,
+               offset: np.ndarray | None = None) -> pd.DataFrame:
     """``path`` plus the median and, per probability p, ``lower_p``/``upper_p`` of the mean
     (p in percent, e.g. ``lower_95``) and ``pp_lower_p``/``pp_upper_p``."""
     out = path.copy()
     for prob in sorted(probs):
-        t = interval_table(path, law, likelihood, theta, prob, new_run_sd=new_run_sd)
+        t = interval_table(path, law, likelihood, theta, prob, new_run_sd=new_run_sd,
+                           offset=offset)
         tag = percent(prob)
         out["median"] = t["median"]
         for col in ("lower", "upper", "pp_lower", "pp_upper"):

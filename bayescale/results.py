@@ -177,7 +177,7 @@ class ScalingFit:
                 require_inputs(p, self.law, "point")
         table = as_points(points, self.law, columns=self.runs.columns)
         draws = self.draws()
-        offset, new_run_sd = self._run_offsets(table, draws)
+        offset, new_run_sd = self._offsets(table, draws)
         out = interval_table(table, self.law, self.likelihood, draws, prob, offset=offset,
                              new_run_sd=new_run_sd)
         message = checks.extrapolation_warning(out, self.runs.maxima())
@@ -196,6 +196,39 @@ class ScalingFit:
         if "run_effect" not in ds:
             return None
         return ds["run_effect"].to_numpy().reshape(-1, ds.sizes["group"])
+
+    @property
+    def discrepancy(self) -> Any:
+        """The model-discrepancy term (:class:`bayescale.discrepancy.Discrepancy`) or None."""
+        from .discrepancy import Discrepancy
+
+        data = self.meta.get("discrepancy")
+        return Discrepancy.from_dict(data) if data else None
+
+    def with_discrepancy(self, discrepancy: Any) -> ScalingFit:
+        """A copy whose predictions include ``discrepancy`` (a Discrepancy, ``"auto"`` to
+        learn it from the runs by leave-future-out, a number δ, or None to remove it)."""
+        from .discrepancy import Discrepancy, resolve
+
+        if not isinstance(discrepancy, Discrepancy):
+            discrepancy = resolve(discrepancy, self.runs.table, self.law,
+                                  likelihood=self.likelihood.name,
+                                  priors=dict(self.spec.priors),
+                                  law_options=self.law.options() or None)
+        meta = {**self.meta, "discrepancy": discrepancy.to_dict() if discrepancy else None}
+        return ScalingFit(self.dt, self.spec, self.runs, meta)
+
+    def _offsets(self, table: pd.DataFrame, draws: Mapping[str, np.ndarray]
+                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Run effects and model discrepancy for prediction points: see :meth:`_run_offsets`
+        and :mod:`bayescale.discrepancy` (zero inside the data, growing beyond it)."""
+        offset, new_run_sd = self._run_offsets(table, draws)
+        disc = self.discrepancy
+        if disc is not None and disc.delta > 0 and disc.input in table:
+            n = len(next(iter(draws.values())))
+            extra = disc.offsets(table, n)
+            offset = extra if offset is None else offset + extra
+        return offset, new_run_sd
 
     def _run_offsets(self, table: pd.DataFrame, draws: Mapping[str, np.ndarray]
                      ) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -223,9 +256,9 @@ class ScalingFit:
         targets = [parse_point(t) if isinstance(t, str) else dict(t) for t in (to or [])]
         path = extrapolation_paths(self.law, self.runs.table, targets, n=n)
         draws = self.draws()
-        new_run_sd = (np.asarray(draws["tau"], dtype=float)[:, None] * np.ones(len(path))
-                      if self.spec.n_groups else None)
-        return band_table(path, self.law, self.likelihood, draws, probs, new_run_sd=new_run_sd)
+        offset, new_run_sd = self._offsets(path, draws)
+        return band_table(path, self.law, self.likelihood, draws, probs, new_run_sd=new_run_sd,
+                          offset=offset)
 
     # -- decisions (bayescale.optimal) -------------------------------------------------------
     def optimal(self, compute: float | Sequence[float], *, prob: float = 0.95,
@@ -290,6 +323,57 @@ class ScalingFit:
                 out[key] = self.meta[key]
         return out
 
+    # -- what the data taught, and how well the law fits them --------------------------------
+    def shrinkage(self) -> pd.DataFrame:
+        """Prior vs posterior sd of each sampled parameter and ``shrinkage = 1 −
+        var(post)/var(prior)`` (log scale for positive parameters): near 0 means the prior,
+        not the data, sets it. See :func:`bayescale.checks.shrinkage`."""
+        return checks.shrinkage(self.spec, self.draws())
+
+    def residuals(self, prob: float = 0.95) -> pd.DataFrame:
+        """Posterior predictive check on the fitted runs: per run its inputs, ``observed``,
+        ``fitted`` (median of the law's mean, a fitted run's effect included), the ``prob``
+        interval of a new observation (``pp_lower``, ``pp_upper``), ``residual`` (observed −
+        fitted on the likelihood's scale: log loss, or accuracy) and ``pit`` (the predictive
+        CDF at the observation; uniform when the noise model is right)."""
+        from .predict import predictive_draws
+
+        prob = check_prob(prob)
+        table = self.runs.table.copy()
+        draws = self.draws()
+        location = location_draws(self.law, draws, table)
+        if self.spec.n_groups:
+            effects = self.run_effects()
+            if effects is not None:
+                location = location + effects[:, self.runs.groups[0]]
+        observed = self.runs.y
+        simulated = predictive_draws(self.likelihood, location, draws)
+        centre = np.median(location, axis=0)
+        q = [(1 - prob) / 2, (1 + prob) / 2]
+        lo, hi = np.quantile(simulated, q, axis=0)
+        out = table[[c for c in table.columns if c in (*self.law.inputs, "C", "run_id")]].copy()
+        out["observed"] = observed
+        out["fitted"] = self.likelihood.natural(centre)
+        out["pp_lower"], out["pp_upper"] = lo, hi
+        out["residual"] = self.likelihood.link(observed) - centre
+        out["pit"] = (simulated < observed[None, :]).mean(axis=0)
+        out.attrs.update({"prob": prob, "scale": "log" if self.law.response == "loss"
+                          else "accuracy"})
+        return out
+
+    def ppc(self) -> dict[str, Any]:
+        """Numbers of the posterior predictive check: the PIT's distance from uniform
+        (Kolmogorov–Smirnov), in-sample coverage of the 50/80/95% predictive intervals, and
+        per log input the share of residual variance a quadratic trend explains (R², p)."""
+        table = self.residuals()
+        out: dict[str, Any] = checks.pit_summary(table["pit"].to_numpy())
+        for k in ("N", "D", "C"):
+            if k in table and table[k].nunique() >= 4:
+                r2, p = checks.residual_trend(np.log(table[k].to_numpy(dtype=float)),
+                                              table["residual"].to_numpy(dtype=float))
+                out[f"trend_{k}"] = {"r2": r2, "p": p}
+        return out
+
     def check(self) -> list[str]:
         """Recompute the inference-quality warnings from the draws."""
         out: list[str] = []
@@ -302,6 +386,9 @@ class ScalingFit:
             out += checks.bound_warnings(self.spec, draws)
             out += checks.design_warnings(self.spec, self.runs)
             out += self.law.checks(self.spec, draws)
+            out += checks.shrinkage_warnings(checks.shrinkage(self.spec, draws))
+            out += checks.residual_warnings(self.residuals(),
+                                            [k for k in ("N", "D", "C") if k in self.runs.table])
         return out
 
     # -- persistence ------------------------------------------------------------------------

@@ -236,10 +236,11 @@ def test_learning_curve_fit_forecasts_a_partial_run():
 def test_cli_forecasts_a_partial_run(tmp_path, capsys):
     path = tmp_path / "lc.nc"
     learning_curve_fit().save(path)
-    assert main(["optimal", str(path), "--stop", "5e7", "--run", "r0", "--final-tokens",
-                 "8e9", "--target-loss", "3"]) == 0
+    assert main(["optimal", str(path), "--run", "r0", "--final-tokens", "8e9",
+                 "--target-loss", "3"]) == 0
     out = capsys.readouterr().out
     assert "run r0: forecast final loss" in out and "P(loss < 3) = " in out
+    assert "model size N = 5e+07" in out  # the run's own stopping point
     assert main(["optimal", str(path), "--stop", "5e7", "--run", "nope",
                  "--final-tokens", "8e9"]) == 1
     assert "no such run" in capsys.readouterr().err
@@ -315,7 +316,7 @@ def test_isoflop_budgets_and_parabola_errors():
     c = np.array([1e18, 1.01e18, 0.99e18, 1e19, 1.02e19, 1e20])
     labels = isoflop_budgets(c)
     assert len(np.unique(labels)) == 3
-    with pytest.raises(DataError, match="at least two budgets"):
+    with pytest.raises(DataError, match="not isoFLOP data"):
         isoflop_parabola(np.array([1e8, 2e8, 3e8]), np.array([3.0, 2.9, 3.1]),
                          np.array([1e19, 1e19, 1e19]))
     runs = simulate_runs("chinchilla", SYMMETRICISH, isoflop_design(SYMMETRICISH), sigma=0.0)
@@ -323,6 +324,10 @@ def test_isoflop_budgets_and_parabola_errors():
                                            "loss": [2.5]})], ignore_index=True)
     para = isoflop_parabola(extra["N"], extra["loss"], extra["C"])
     assert any("1 runs" in s for s in para.skipped)
+    design = simulate_runs("chinchilla", SYMMETRICISH, pd.DataFrame(
+        {"N": [1e8, 2e8, 4e8, 1e9, 2e9], "D": [2e9, 4e9, 8e9, 2e10, 4e10]}))
+    with pytest.raises(DataError, match="not isoFLOP data"):
+        isoflop_parabola(design["N"], design["loss"], design["C"])
 
 
 # -- CLI -------------------------------------------------------------------------------------------
@@ -367,7 +372,7 @@ def test_cli_optimal_target_and_stop(saved_fit, capsys):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    ([], "give --compute, --target-loss or --stop"),
+    ([], "give --compute, --target-loss, --stop or --run"),
     (["--compute", "1e22", "--target-loss", "2"], "not both"),
     (["--target-loss", "2", "--heuristic", "20"], "--heuristic goes with --compute"),
     (["--compute", "abc"], "not a number"),
@@ -401,6 +406,20 @@ def test_cli_parabola_side_by_side(tmp_path, capsys):
     assert main(["optimal", str(path), "--compute", "1e24", "--parabola"]) == 0
     out = capsys.readouterr().out
     assert "isoFLOP parabola baseline (Approach 2, 5 budgets" in out
+
+
+def test_custom_law_reading_compute_uses_k():
+    law = get_law("custom",
+                  expression="E + A * N**(-alpha) + B * (C / (6 * N))**(-beta) + 0 * D")
+    out = opt.allocation_draws(law, one_draw(EPOCH_CHINCHILLA), [5.76e23])
+    assert out["tokens_per_param"][0, 0] == pytest.approx(18.4, rel=5e-3)
+
+
+def test_data_constrained_has_no_unlimited_data_answers():
+    theta = {**one_draw(EPOCH_CHINCHILLA), "R_D_star": np.array([15.0]),
+             "R_N_star": np.array([5.3])}
+    out = opt.compute_for_loss_draws(get_law("data_constrained"), theta, [2.0], unique=1e11)
+    assert "N_min" not in out and "D_min" not in out
 
 
 def test_custom_law_allocation_through_the_fit():

@@ -151,3 +151,22 @@ def test_llama3_isoflops_token_exponent(shared_data):
     assert b["upper"] - b["lower"] < 0.15
     parabola = isoflop_parabola(df["N"], df["loss"], df["C"])
     assert parabola.b == pytest.approx(0.53, abs=0.015)
+
+
+def test_loo_and_lfo_pick_the_true_family():
+    """Data from a power law with an offset (E + A/N^alpha): PSIS-LOO prefers 'power' over
+    Kaplan's offset-free 'kaplan_n', and so does leave-future-out on the largest runs."""
+    from bayescale.evaluate import compare, lfo
+
+    design = pd.DataFrame({"N": np.geomspace(1e6, 3e9, 14)})
+    runs = simulate_runs("power", {"E": 2.0, "A": 40.0, "alpha": 0.25}, design, sigma=0.005,
+                         seed=4)
+    fits = {law: bs.fit(runs, law, x="N", random_seed=2) for law in ("power", "kaplan_n")}
+    assert fits["kaplan_n"].law.inputs == ("N",)
+    table = compare(fits)
+    assert table.index[0] == "power"
+    assert table.loc["power", "weight"] > 0.9
+    assert table.loc["kaplan_n", "elpd_diff"] > 2 * table.loc["kaplan_n", "dse"]
+    future, _ = lfo(runs, ["power", "kaplan_n"], holdout="largest:3", x="N", random_seed=2,
+                    discrepancy=False)
+    assert future.index[0] == "power" and future.loc["power", "weight"] > 0.5

@@ -110,6 +110,15 @@ def get_law(name: str | Law, *, available: Iterable[str] | None = None, **option
     if factory is None:
         raise SpecError(f"unknown law {name!r}; available: {', '.join(_REGISTRY)}")
     options = {k: v for k, v in options.items() if v is not None}
+    if "x" in options and name not in _CHOOSE_X:
+        # x names the input of laws that can take any; a law with a fixed input accepts the
+        # one it has (so one --x serves several laws in 'bayescale compare')
+        try:
+            fixed = tuple(factory().inputs) if not options.keys() - {"x"} else ()
+        except (TypeError, SpecError):  # a law that needs options (custom)
+            fixed = ()
+        if fixed == (options["x"],):
+            options.pop("x")
     if name in _CHOOSE_X and "x" not in options:
         have = [x for x in _CHOOSE_X[name] if available is not None and x in set(available)]
         if available is None or len(have) == 1:
