@@ -123,8 +123,10 @@ def bound_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list[str
     return out
 
 
-def extrapolation_warning(points: pd.DataFrame, maxima: Mapping[str, float]) -> str | None:
-    """One warning line if any point lies beyond ``EXTRAPOLATION_FACTOR`` × the data."""
+def extrapolation_warning(points: pd.DataFrame, maxima: Mapping[str, float],
+                          hint: bool = True) -> str | None:
+    """One warning line if any point lies beyond ``EXTRAPOLATION_FACTOR`` × the data
+    (``hint``: suggest the model-discrepancy term, for fits without one)."""
     parts = []
     for k, v in maxima.items():
         if k not in points:
@@ -138,6 +140,8 @@ def extrapolation_warning(points: pd.DataFrame, maxima: Mapping[str, float]) -> 
         f"extrapolating far beyond the largest observed run ({', '.join(parts)} the largest "
         f"observed; warning above {EXTRAPOLATION_FACTOR:g}x): the bands assume the law holds "
         "out there, which the runs cannot confirm"
+        + (" (a fit with --discrepancy auto widens them by what the runs' own future shows)"
+           if hint else "")
     )
 
 

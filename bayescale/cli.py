@@ -346,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="laws to compare, e.g. chinchilla,kaplan")
     p.add_argument("--holdout", default="largest:3", metavar="SPEC",
                    help="leave-future-out split (default largest:3; 'none' skips LFO)")
+    p.add_argument("--at", action="append", metavar="N=..,D=..",
+                   help="also predict here with the model average (stacking weights: "
+                        "leave-future-out's, or LOO's with --holdout none); repeatable")
     _add_fit_options(p, law=False)
     p.add_argument("--format", choices=["text", "csv", "json"], default="text",
                    help="format when printing (default text)")
@@ -636,7 +639,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
                           "points": records}, indent=2))
     else:
         pct = f"{percent(args.prob)}%"
-        cols = [c for c in table.columns if c != "prob"]
+        scale = [c for c in table.columns if c.startswith("scale_up_")]
+        if scale:  # one column in text: the furthest input beyond the data
+            table = table.copy()
+            table["beyond data"] = [f"{v:,.0f}x" if v >= 10 else f"{v:.2g}x"
+                                    for v in table[scale].max(axis=1)]
+        cols = [c for c in table.columns if c != "prob" and c not in scale]
         heads = [{"lower": f"lower {pct}", "upper": f"upper {pct}",
                   "pp_lower": f"pp_lower {pct}", "pp_upper": f"pp_upper {pct}"}.get(c, str(c))
                  for c in cols]
@@ -1125,9 +1133,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
                                priors={n: args.priors for n in laws},
                                likelihood=args.likelihood, columns=args.columns, x=args.x,
                                query=args.query, **settings)
+    averaged = None
+    if args.at:
+        from .evaluate import ModelAverage
+        from .predict import parse_point
+
+        weights = (lfo_table if lfo_table is not None else loo_table)["weight"].to_dict()
+        with warnings.catch_warnings(record=True) as more:
+            warnings.simplefilter("always")
+            averaged = ModelAverage(fits, weights).predict([parse_point(a) for a in args.at])
+        caught = [*caught, *more]
     if args.format == "json":
         out = {"loo": json.loads(loo_table.to_json(orient="index")),
                "loo_warnings": loo_table.attrs["warnings"]}
+        if averaged is not None:
+            out["model_average"] = {"weights": averaged.attrs["weights"],
+                                    "points": json.loads(averaged.to_json(orient="records"))}
         if lfo_table is not None:
             out["lfo"] = json.loads(lfo_table.to_json(orient="index"))
             out["holdout"] = args.holdout
@@ -1147,6 +1168,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
                   "them; extrapolation), best first; weight: stacking on the held-out densities")
             print(_text_table(lfo_table, list(lfo_table.columns), list(lfo_table.columns),
                               index="law"))
+        if averaged is not None:
+            w = ", ".join(f"{k} {v:.2f}" for k, v in averaged.attrs["weights"].items())
+            print(f"\nmodel-averaged prediction (weights: {w}), 95% equal-tailed intervals")
+            cols = [c for c in averaged.columns if c != "prob"]
+            print(_text_table(averaged, cols, cols))
         for note in loo_table.attrs["warnings"]:
             print(f"warning: {note}", file=sys.stderr)
     _print_warnings(caught)

@@ -390,6 +390,7 @@ def lfo(data: Any, laws: Sequence[str], *, holdout: str = "largest:3",
     and the :class:`Backtest` of each law. ``law_options``/``priors`` are per law name."""
     if len(laws) < 1:
         raise SpecError("lfo needs at least one law")
+    kwargs.setdefault("discrepancy", False)  # compare the laws themselves
     results = {name: backtest(data, name, holdout=holdout,
                               law_options=(law_options or {}).get(name),
                               priors=(priors or {}).get(name), **kwargs) for name in laws}

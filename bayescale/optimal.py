@@ -580,7 +580,9 @@ def _warn_extrapolation(fit: Any, table: pd.DataFrame, compute: np.ndarray | Non
         if col in med:
             points[name] = med[col].to_numpy()
     points = points.replace([np.inf, -np.inf], np.nan).dropna(axis=0, how="any")
-    message = checks.extrapolation_warning(points, fit.runs.maxima()) if len(points) else None
+    message = (checks.extrapolation_warning(points, fit.runs.maxima(),
+                                            hint=fit.discrepancy is None)
+               if len(points) else None)
     if message:
         warnings.warn(message, ExtrapolationWarning, stacklevel=3)
 

@@ -28,7 +28,8 @@ from .likelihoods import Likelihood
 #: Seed of the observation-noise draws of the posterior predictive.
 PREDICTIVE_SEED = 20240601
 #: Columns a prediction table adds (points may not use these names).
-OUTPUT_COLUMNS = ("prob", "median", "lower", "upper", "pp_lower", "pp_upper")
+OUTPUT_COLUMNS = ("prob", "median", "lower", "upper", "pp_lower", "pp_upper", "scale_up_N",
+                  "scale_up_D", "scale_up_C")
 
 
 def check_prob(prob: float) -> float:

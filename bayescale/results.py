@@ -164,7 +164,9 @@ class ScalingFit:
         DataFrame
             The input columns plus ``median``, ``lower``, ``upper`` (interval of the law's mean)
             and ``pp_lower``, ``pp_upper`` (posterior predictive: a new run's loss, noise
-            included). ``attrs["prob"]`` states the probability.
+            included), and ``scale_up_N``/``_D``/``_C``: the extrapolation distance, each input
+            over its largest observed value (a warning fires above 30x).
+            ``attrs["prob"]`` states the probability.
         """
         import warnings
 
@@ -180,7 +182,11 @@ class ScalingFit:
         offset, new_run_sd = self._offsets(table, draws)
         out = interval_table(table, self.law, self.likelihood, draws, prob, offset=offset,
                              new_run_sd=new_run_sd)
-        message = checks.extrapolation_warning(out, self.runs.maxima())
+        for key, largest in self.runs.maxima().items():
+            if key in out and key in (*self.law.inputs, "C"):
+                out[f"scale_up_{key}"] = out[key].to_numpy(dtype=float) / largest
+        message = checks.extrapolation_warning(out, self.runs.maxima(),
+                                               hint=self.discrepancy is None)
         if message:
             warnings.warn(message, ExtrapolationWarning, stacklevel=2)
         out.attrs["extrapolation_warning"] = message

@@ -95,7 +95,8 @@ def test_predict_at_points_and_csv(capsys, fit_file, tmp_path):
                        "--prob", "0.8")
     table = pd.read_csv(out_csv)
     assert list(table.columns) == ["N", "D", "C", "prob", "median", "lower", "upper",
-                                   "pp_lower", "pp_upper"]
+                                   "pp_lower", "pp_upper", "scale_up_N", "scale_up_D",
+                                   "scale_up_C"]
     assert table["prob"].tolist() == [0.8]
     points = tmp_path / "points.csv"
     pd.DataFrame({"N": [1e8, 2e8], "D": [1e9, 4e9], "name": ["a", "b"]}).to_csv(points,

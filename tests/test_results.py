@@ -33,7 +33,11 @@ def test_predict_columns_and_ordering(chinchilla_fit):
     with pytest.warns(ExtrapolationWarning, match=r"N 70x"):
         out = chinchilla_fit.predict(points, prob=0.95)
     assert list(out.columns) == ["N", "D", "label", "C", "prob", "median", "lower", "upper",
-                                 "pp_lower", "pp_upper"]
+                                 "pp_lower", "pp_upper", "scale_up_N", "scale_up_D",
+                                 "scale_up_C"]
+    assert out["scale_up_N"].iloc[1] == pytest.approx(70.0)
+    assert out["scale_up_C"].iloc[1] == pytest.approx(
+        out["C"].iloc[1] / chinchilla_fit.runs.maxima()["C"])
     assert (out["prob"] == 0.95).all()
     assert out["label"].tolist() == ["small", "big"]
     assert (out["pp_lower"] < out["lower"]).all() and (out["lower"] < out["median"]).all()

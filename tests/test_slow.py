@@ -153,20 +153,23 @@ def test_llama3_isoflops_token_exponent(shared_data):
     assert parabola.b == pytest.approx(0.53, abs=0.015)
 
 
-def test_loo_and_lfo_pick_the_true_family():
+def test_loo_and_lfo_pick_the_true_family(tmp_path, capsys):
     """Data from a power law with an offset (E + A/N^alpha): PSIS-LOO prefers 'power' over
-    Kaplan's offset-free 'kaplan_n', and so does leave-future-out on the largest runs."""
-    from bayescale.evaluate import compare, lfo
-
+    Kaplan's offset-free 'kaplan_n', and so does leave-future-out on the largest runs; the
+    model-averaged prediction follows the stacking weights (through the CLI)."""
     design = pd.DataFrame({"N": np.geomspace(1e6, 3e9, 14)})
     runs = simulate_runs("power", {"E": 2.0, "A": 40.0, "alpha": 0.25}, design, sigma=0.005,
                          seed=4)
-    fits = {law: bs.fit(runs, law, x="N", random_seed=2) for law in ("power", "kaplan_n")}
-    assert fits["kaplan_n"].law.inputs == ("N",)
-    table = compare(fits)
-    assert table.index[0] == "power"
-    assert table.loc["power", "weight"] > 0.9
-    assert table.loc["kaplan_n", "elpd_diff"] > 2 * table.loc["kaplan_n", "dse"]
-    future, _ = lfo(runs, ["power", "kaplan_n"], holdout="largest:3", x="N", random_seed=2,
-                    discrepancy=False)
-    assert future.index[0] == "power" and future.loc["power", "weight"] > 0.5
+    path = tmp_path / "runs.csv"
+    runs.to_csv(path, index=False)
+    assert main(["compare", str(path), "--laws", "power,kaplan_n", "--x", "N", "--holdout",
+                 "largest:3", "--at", "N=3e10", "--seed", "2", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    loo, lfo = data["loo"], data["lfo"]
+    assert loo["power"]["weight"] > 0.9
+    assert loo["kaplan_n"]["elpd_diff"] > 2 * loo["kaplan_n"]["dse"]
+    assert lfo["power"]["elpd_lfo"] > lfo["kaplan_n"]["elpd_lfo"]
+    assert lfo["power"]["weight"] > 0.5
+    assert data["model_average"]["weights"]["power"] == pytest.approx(lfo["power"]["weight"])
+    point = data["model_average"]["points"][0]
+    assert point["lower"] < point["median"] < point["upper"]

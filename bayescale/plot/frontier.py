@@ -115,7 +115,7 @@ def frontier(
         marks = frontier_bands(fit, list(compute), probs=probs, k=k, unique=unique)
         message = extrapolation_warning(
             marks.rename(columns={"N_opt": "N", "D_opt": "D"})[["C", "N", "D"]],
-            fit.runs.maxima())
+            fit.runs.maxima(), hint=fit.discrepancy is None)
         if message:
             warnings.warn(message, ExtrapolationWarning, stacklevel=2)
         tag = percent(max(probs))
