@@ -37,7 +37,8 @@ _LAZY = {
     "ExtrapolationWarning": ("errors", "ExtrapolationWarning"),
 }
 _SUBMODULES = {"laws", "plot", "testing", "priors", "data", "model", "inference", "checks",
-               "fitting", "simulate", "optimal", "baselines",
+               "fitting", "simulate", "optimal", "baselines", "evaluate", "discrepancy",
+               "report", "datasets",
                "predict", "results", "io", "likelihoods", "errors"}
 
 __all__ = ["__version__", *_LAZY, *sorted(_SUBMODULES)]

@@ -1,5 +1,5 @@
 """Command line: ``bayescale fit | summary | predict | plot | optimal | check | backtest |
-compare | laws``.
+compare | report | simulate | datasets | laws``.
 
 A thin layer over the Python API. Heavy modules (PyMC, nutpie, ArviZ, matplotlib) are imported
 inside the commands that need them, so ``bayescale --help`` and ``bayescale laws`` are instant.
@@ -41,6 +41,13 @@ EPILOG_BACKTEST = """examples:
 EPILOG_COMPARE = """examples:
   bayescale compare runs.csv --laws chinchilla,kaplan
   bayescale compare runs.csv --laws power,kaplan_n --x N --holdout largest:2
+"""
+
+EPILOG_SIMULATE = """examples:
+  bayescale simulate -o founding.csv                  # 100*N^-0.07 + 10, 10 sizes
+  bayescale simulate --law chinchilla --N 3e7:1e9:6 --ratios 10,40 --seed 1 -o runs.csv
+  bayescale simulate --law chinchilla --isoflop 1e18,1e19,1e20 --sigma 0.005 -o iso.csv
+  bayescale simulate --law compute --C 1e17:1e21:8 --params E=1.8,A=60,gamma=0.1 --json
 """
 
 EPILOG_FIT = """examples:
@@ -195,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="FIT.nc",
                    help="output NetCDF file (a folder with --by)")
     p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    p.add_argument("--json", action="store_true",
+                   help="print the summary as JSON (as 'bayescale summary --format json')")
     p.add_argument("--quiet", action="store_true", help="print only warnings and errors")
 
     p = sub.add_parser("summary", help="parameter table with credible intervals and diagnostics",
@@ -243,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="interval probability of the targets and the outer band (0.95)")
     p.add_argument("-o", "--output", required=True, metavar="FIG.png", help="output image")
     p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    p.add_argument("--json", action="store_true",
+                   help="print the file and the plotted bands' numbers as JSON")
 
     p = sub.add_parser(
         "optimal", help="compute-optimal N, D and loss at a budget, and inverse questions",
@@ -353,8 +364,103 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "csv", "json"], default="text",
                    help="format when printing (default text)")
 
-    sub.add_parser("laws", help="list the available laws",
-                   description="List the laws: name, formula, inputs, parameters.")
+    p = sub.add_parser(
+        "report", help="HTML + Markdown report of a fit (or a LaTeX parameter table)",
+        description="Write a self-contained HTML page (images embedded, opens offline) and a "
+                    "Markdown twin with PNGs: the runs, law and priors, parameters with "
+                    "intervals, diagnostics and warnings, the predictive check, the "
+                    "extrapolation fan chart, a pair plot, predictions at --at, the "
+                    "compute-optimal table and frontier (laws in N and D), and the exact "
+                    "command and versions. --format latex prints the parameter table.",
+        epilog="examples:\n  bayescale report fit.nc -o report/\n"
+               "  bayescale report fit.nc -o report/ --at N=7e10,D=1.4e12 --compute 5.76e23\n"
+               "  bayescale report fit.nc --format latex > parameters.tex",
+        formatter_class=_Formatter)
+    p.add_argument("fit", help="NetCDF file written by 'bayescale fit'")
+    p.add_argument("-o", "--output", metavar="FOLDER",
+                   help="folder receiving report.html, report.md and the PNGs")
+    p.add_argument("--format", choices=["html", "latex"], default="html",
+                   help="html (HTML + Markdown, default) or latex (parameter table to stdout "
+                        "or -o FILE.tex)")
+    p.add_argument("--at", action="append", metavar="N=..,D=..",
+                   help="a target to predict and mark (repeatable)")
+    p.add_argument("--compute", type=_number_list("--compute"), metavar="C1,C2,..",
+                   help="budgets of the compute-optimal table (default 100x the largest run)")
+    p.add_argument("--prob", type=_probability, default=0.95, help="interval probability (0.95)")
+    p.add_argument("--json", action="store_true", help="print the written files as JSON")
+    p.add_argument("--force", action="store_true", help="replace an existing report")
+
+    p = sub.add_parser(
+        "simulate", help="synthetic runs from a law with known parameters (CSV)",
+        description="Write synthetic runs from a law and parameters, with multiplicative "
+                    "log-normal noise: for teaching, and for checking a design before "
+                    "training anything (fit the simulated runs and see what the design can "
+                    "tell). The default is the founding document's example, error = "
+                    "100*N^-0.07 + 10 at 10 sizes from 1e6 to 1e9.",
+        epilog=EPILOG_SIMULATE, formatter_class=_Formatter)
+    p.add_argument("--law", default="power", help="law name (default power; see 'bayescale "
+                                                   "laws')")
+    p.add_argument("--x", choices=["N", "D", "C"], default=None,
+                   help="the input of a one-input law (default N)")
+    p.add_argument("--params", metavar="K=V,..",
+                   help="true parameters, e.g. E=1.69,A=406.4,B=410.7,alpha=0.34,beta=0.28 "
+                        "(defaults: the founding example for power, Besiroglu et al.'s "
+                        "re-fit for chinchilla)")
+    p.add_argument("--N", metavar="LO:HI:K", help="model sizes, log-spaced (default "
+                                                   "1e6:1e9:10; 3e7:1e9:6 for laws in N, D)")
+    p.add_argument("--D", metavar="LO:HI:K", help="token counts, log-spaced (one-input D laws, "
+                                                   "or a grid with --N)")
+    p.add_argument("--C", metavar="LO:HI:K", help="compute budgets, log-spaced (one-input C "
+                                                   "laws)")
+    p.add_argument("--ratios", type=_number_list("--ratios"), metavar="R1,R2,..",
+                   help="laws in N and D: tokens per parameter at each size (default "
+                        "5,10,20,40,80)")
+    p.add_argument("--isoflop", type=_number_list("--isoflop"), metavar="C1,C2,..",
+                   help="chinchilla: isoFLOP grids at these budgets (7 sizes, +-8x around the "
+                        "optimum)")
+    p.add_argument("--sigma", type=float, default=0.01,
+                   help="sd of the log-normal noise (default 0.01)")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (0)")
+    p.add_argument("-o", "--output", metavar="RUNS.csv", help="write a CSV instead of printing")
+    p.add_argument("--json", action="store_true", help="print the runs as JSON")
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+
+    p = sub.add_parser(
+        "datasets", help="public scaling datasets: list them, fetch one as a tidy CSV",
+        description="Public scaling data (Epoch's Chinchilla points, Llama 3 isoFLOPs, "
+                    "(Mis)fitting, Gemstones, Porian et al., observational scaling): 'list' "
+                    "shows them; 'fetch NAME' downloads the raw files from their original "
+                    "public source into the cache (checksums checked; "
+                    "$BAYESCALE_CACHE or ~/.cache/bayescale) and writes the tidy table. "
+                    "Offline: point --from (or $BAYESCALE_DATA_DIR) at a local copy.",
+        epilog="examples:\n  bayescale datasets list\n"
+               "  bayescale datasets fetch epoch_chinchilla -o epoch.csv\n"
+               "  bayescale datasets fetch llama3_isoflops --from ~/copies -o llama3.csv\n"
+               "  BAYESCALE_DATA_DIR=~/copies bayescale datasets fetch gemstones --json",
+        formatter_class=_Formatter)
+    p.add_argument("action", choices=["list", "fetch"], help="list, or fetch NAME")
+    p.add_argument("name", nargs="?", help="dataset name (for fetch)")
+    p.add_argument("--from", dest="source", metavar="DIR",
+                   help="a local copy of the raw files (no download)")
+    p.add_argument("--cache", metavar="DIR", help="cache folder (default $BAYESCALE_CACHE "
+                                                  "or ~/.cache/bayescale/datasets)")
+    p.add_argument("-o", "--output", metavar="OUT.csv", help="write the tidy table here")
+    p.add_argument("--format", choices=["text", "csv", "json"], default="text",
+                   help="format when printing (default text)")
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
+
+    p = sub.add_parser("laws", help="list the available laws",
+                       description="List the laws: name, formula, inputs, parameters.",
+                       epilog="examples:\n  bayescale laws\n  bayescale laws --json",
+                       formatter_class=_Formatter)
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    for name, p in sub.choices.items():  # one spelling of JSON output for every command
+        has = {a.dest for a in p._actions}
+        if "format" in has and "json" not in has:
+            p.add_argument("--json", action="store_true", help="shorthand for --format json")
+        if "quiet" not in has and name not in ("laws",):
+            p.add_argument("--quiet", action="store_true",
+                           help="print only results, warnings and errors (no progress)")
     return parser
 
 
@@ -481,7 +587,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     timing = (f"compile {compiled:.1f} s + sampling {result.meta['sampling_seconds']:.1f} s"
               if compiled else f"{result.meta['sampling_seconds']:.1f} s")
     _say(args, f"  done: {timing} (seed {seed}); saved {out}")
-    if not args.quiet:
+    if args.json:
+        print(json.dumps(_summary_json(result, args.prob), indent=2))
+    elif not args.quiet:
         print(summary_text(result, args.prob))
     _print_warnings(caught)
     return 0
@@ -629,8 +737,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         table = fit.predict(points, prob=args.prob)
     if out is not None:
         atomic_write(out, lambda tmp: table.to_csv(tmp, index=False))
-        print(f"wrote {out} ({len(table)} points, {percent(args.prob)}% intervals)",
-              file=sys.stderr)
+        _say(args, f"wrote {out} ({len(table)} points, {percent(args.prob)}% intervals)")
     elif args.format == "csv":
         sys.stdout.write(table.to_csv(index=False))
     elif args.format == "json":
@@ -680,7 +787,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
         ax = extrapolation(fit, to=targets, probs=(0.5, args.prob), target_prob=args.prob)
     atomic_write(out, lambda tmp: ax.figure.savefig(tmp, format=fmt, dpi=150))
     plt.close(ax.figure)
-    print(f"wrote {out}", file=sys.stderr)
+    if args.json:
+        bands = fit.bands(to=targets, probs=(0.5, args.prob))
+        print(json.dumps({"file": str(out), "bands": json.loads(bands.to_json(
+            orient="records"))}, indent=2))
+    _say(args, f"wrote {out}")
     _print_warnings(caught)
     return 0
 
@@ -743,7 +854,7 @@ def _emit(args: argparse.Namespace, tables: dict[str, Any], text: Any) -> None:
         frames = [t.assign(table=name) for name, t in tables.items()]
         both = pd.concat(frames, ignore_index=True)
         atomic_write(args.out_path, lambda tmp: both.to_csv(tmp, index=False))
-        print(f"wrote {args.out_path} ({len(both)} rows)", file=sys.stderr)
+        _say(args, f"wrote {args.out_path} ({len(both)} rows)")
     elif args.format == "csv":
         frames = [t.assign(table=name) for name, t in tables.items()]
         sys.stdout.write(pd.concat(frames, ignore_index=True).to_csv(index=False))
@@ -866,7 +977,7 @@ def cmd_optimal(args: argparse.Namespace) -> int:
 
     _emit(args, tables, text)
     if plot_path is not None:
-        print(f"wrote {plot_path}", file=sys.stderr)
+        _say(args, f"wrote {plot_path}")
     _print_warnings(caught)
     return 0
 
@@ -1015,7 +1126,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
     if plot_path is not None:
-        print(f"wrote {plot_path}", file=sys.stderr)
+        _say(args, f"wrote {plot_path}")
     _print_warnings(caught)
     return 0
 
@@ -1023,7 +1134,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _fit_settings(args: argparse.Namespace) -> dict[str, Any]:
     return {"draws": args.draws, "tune": args.tune, "chains": args.chains,
             "random_seed": args.seed, "target_accept": args.target_accept,
-            "sampler": args.sampler, "method": args.method}
+            "sampler": args.sampler, "method": args.method,
+            "progress": sys.stderr.isatty() and not args.quiet}
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -1047,7 +1159,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                           **_fit_settings(args))
     if out is not None:
         atomic_write(out, lambda tmp: result.points.to_csv(tmp, index=False))
-        print(f"wrote {out} ({len(result.points)} rows)", file=sys.stderr)
+        _say(args, f"wrote {out} ({len(result.points)} rows)")
     if args.format == "csv" and out is None:
         sys.stdout.write(result.points.to_csv(index=False))
     elif args.format == "json":
@@ -1061,7 +1173,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         _print_backtest(result)
     if plot_path is not None:
         _write_calibration(result, plot_path)
-        print(f"wrote {plot_path}", file=sys.stderr)
+        _say(args, f"wrote {plot_path}")
     _print_warnings(caught)
     return 0
 
@@ -1179,9 +1291,190 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .io import atomic_write, check_writable, load
+    from .predict import parse_point, require_inputs
+    from .report import build, latex_table, write
+
+    if args.format == "latex":
+        out = (check_writable(args.output, overwrite=args.force, flag="--force")
+               if args.output else None)
+        fit = load(args.fit)
+        text = latex_table(fit, args.prob)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            atomic_write(out, lambda tmp: Path(tmp).write_text(text))
+            _say(args, f"wrote {out}")
+        return 0
+    if not args.output:
+        raise BayescaleError("give -o FOLDER for the report (or --format latex)")
+    fit = load(args.fit)
+    targets = [parse_point(a) for a in (args.at or [])]
+    for t in targets:
+        require_inputs(t, fit.law, "--at")
+    report = build(fit, at=targets, compute=args.compute or (), prob=args.prob,
+                   command="bayescale " + " ".join(args.argv))
+    files = write(report, args.output, overwrite=args.force)
+    if args.json:
+        print(json.dumps({"files": [str(f) for f in files], "warnings": report.warnings},
+                         indent=2))
+    else:
+        _say(args, f"wrote {', '.join(str(f) for f in files)}")
+    for message in report.warnings:
+        print(f"warning: {message}", file=sys.stderr)
+    return 0
+
+
+def _log_range(text: str | None, flag: str) -> Any:
+    import numpy as np
+
+    if text is None:
+        return None
+    parts = str(text).split(":")
+    try:
+        if len(parts) == 3:
+            lo, hi, k = float(parts[0]), float(parts[1]), int(parts[2])
+            if not (0 < lo <= hi and k >= 1):
+                raise ValueError
+            return np.array([float(f"{v:.3g}") for v in np.geomspace(lo, hi, k)])
+        values = [float(v) for v in str(text).split(",")]
+        if any(v <= 0 for v in values):
+            raise ValueError
+        return np.array(values)
+    except ValueError:
+        raise BayescaleError(f"{flag} {text!r}: give LO:HI:K (K log-spaced values) or a list "
+                             "of positive numbers") from None
+
+
+def _params(text: str | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise BayescaleError(f"--params {part!r}: expected NAME=NUMBER") from None
+        if not sep:
+            raise BayescaleError(f"--params {part!r}: expected NAME=NUMBER")
+    return out
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from .io import atomic_write, check_writable
+    from .laws import get_law
+    from .simulate import chinchilla_design, isoflop_design, simulate_runs
+    from .testing import EPOCH_CHINCHILLA, FOUNDING_EXAMPLE
+
+    out = (check_writable(args.output, overwrite=args.force, flag="--force")
+           if args.output else None)
+    if not (args.sigma >= 0 and np.isfinite(args.sigma)):
+        raise BayescaleError(f"--sigma must be >= 0, got {args.sigma}")
+    options = {"x": args.x} if args.x else {}
+    law = get_law(args.law, available=[args.x or "N"], **options)
+    defaults = (EPOCH_CHINCHILLA if set(law.inputs) >= {"N", "D"} and "E" in law.param_names
+                else FOUNDING_EXAMPLE if law.name == "power" and law.inputs == ("N",) else {})
+    params = {**{k: v for k, v in defaults.items() if k in law.param_names},
+              **_params(args.params)}
+    missing = [p for p in law.param_names if p not in params]
+    if missing:
+        raise BayescaleError(f"law {law.name!r} needs --params for {', '.join(missing)}")
+    unknown = [p for p in params if p not in law.param_names]
+    if unknown:
+        raise BayescaleError(f"law {law.name!r} has no parameter {unknown[0]!r} (it has "
+                             f"{', '.join(law.param_names)})")
+    if args.isoflop:
+        if law.name != "chinchilla":
+            raise BayescaleError("--isoflop needs --law chinchilla")
+        design = isoflop_design(params, args.isoflop, width=8.0, points=7)[["N", "D"]]
+    elif set(law.inputs) >= {"N", "D"}:
+        sizes = _log_range(args.N, "--N")
+        tokens = _log_range(args.D, "--D")
+        if tokens is not None:
+            sizes = sizes if sizes is not None else np.geomspace(3e7, 1e9, 6)
+            design = pd.DataFrame([{"N": n, "D": d} for n in sizes for d in tokens])
+        else:
+            ratios = tuple(args.ratios or (5, 10, 20, 40, 80))
+            design = (chinchilla_design(ratios=ratios) if sizes is None else pd.DataFrame(
+                [{"N": n, "D": n * r} for n in sizes for r in ratios]))
+        if "U" in law.inputs:
+            design["U"] = design["D"]
+    else:
+        x = law.inputs[0]
+        grid = _log_range(getattr(args, x, None), f"--{x}")
+        design = pd.DataFrame({x: grid if grid is not None else np.geomspace(1e6, 1e9, 10)
+                               if x == "N" else np.geomspace(1e17, 1e21, 10)})
+    runs = simulate_runs(law, params, design, sigma=args.sigma, seed=args.seed)
+    if law.response != "loss":
+        runs = runs.rename(columns={"loss": law.response})
+    runs.attrs = {}
+    if out is not None:
+        atomic_write(out, lambda tmp: runs.to_csv(tmp, index=False))
+        _say(args, f"wrote {out} ({len(runs)} runs of {law.name} with "
+                   f"{', '.join(f'{k}={v:g}' for k, v in params.items())}; sigma "
+                   f"{args.sigma:g}, seed {args.seed})")
+    elif args.json:
+        print(json.dumps({"law": law.to_dict(), "params": params, "sigma": args.sigma,
+                          "seed": args.seed,
+                          "runs": json.loads(runs.to_json(orient="records"))}, indent=2))
+    else:
+        sys.stdout.write(runs.to_csv(index=False))
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from . import datasets
+    from .io import atomic_write, check_writable
+
+    if args.action == "list":
+        table = datasets.available()
+        if args.format == "json":
+            print(table.to_json(orient="records", indent=2))
+        elif args.format == "csv":
+            sys.stdout.write(table.to_csv(index=False))
+        else:
+            for row in table.to_dict("records"):
+                print(f"{row['name']}  ({row['rows']} rows; licence: {row['licence']})\n"
+                      f"  {row['description']}\n  {row['citation']}")
+        return 0
+    if not args.name:
+        raise BayescaleError(f"fetch needs a dataset name: {', '.join(datasets.names())}")
+    out = (check_writable(args.output, overwrite=args.force, flag="--force")
+           if args.output else None)
+    table = datasets.load(args.name, source=args.source, cache_dir=args.cache)
+    if out is not None:
+        atomic_write(out, lambda tmp: table.to_csv(tmp, index=False))
+        _say(args, f"wrote {out} ({len(table)} rows of {args.name}; cite: "
+                   f"{table.attrs.get('citation', '')})")
+    if args.format == "json":
+        print(json.dumps({"name": args.name, "rows": len(table),
+                          "columns": list(table.columns),
+                          "units": table.attrs.get("units", {}),
+                          "citation": table.attrs.get("citation"),
+                          "licence": table.attrs.get("licence"),
+                          "output": str(out) if out else None}, indent=2, default=str))
+    elif out is None and args.format == "csv":
+        sys.stdout.write(table.to_csv(index=False))
+    elif out is None:
+        print(f"{args.name}: {len(table)} rows, columns {', '.join(table.columns)}")
+        units = table.attrs.get("units") or {}
+        if units:
+            print("units: " + ", ".join(f"{k} = {v}" for k, v in units.items()))
+        print("(write it with -o FILE.csv, or print it with --format csv)")
+    return 0
+
+
 def cmd_laws(args: argparse.Namespace) -> int:
     from .laws import describe_laws
 
+    if args.json:
+        print(json.dumps(describe_laws(), indent=2))
+        return 0
     for row in describe_laws():
         options = f"    options: {row['options']}" if row["options"] else ""
         print(f"{row['name']}  ({row['description']})\n  {row['formula']}\n"
@@ -1192,7 +1485,8 @@ def cmd_laws(args: argparse.Namespace) -> int:
 
 COMMANDS = {"fit": cmd_fit, "summary": cmd_summary, "predict": cmd_predict, "plot": cmd_plot,
             "optimal": cmd_optimal, "check": cmd_check, "backtest": cmd_backtest,
-            "compare": cmd_compare,
+            "compare": cmd_compare, "report": cmd_report, "simulate": cmd_simulate,
+            "datasets": cmd_datasets,
             "laws": cmd_laws}
 
 
@@ -1201,6 +1495,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.argv = argv
+    if getattr(args, "json", False) and getattr(args, "format", None) in ("text", "csv"):
+        args.format = "json"
     if args.command is None:
         parser.print_help()
         return 1
@@ -1212,6 +1508,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bayescale: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. '| head': the reader left; not an error of ours
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except Exception as exc:
         if args.debug:
             raise

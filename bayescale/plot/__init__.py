@@ -8,5 +8,6 @@ Each plot has a data twin (``extrapolation`` ↔ ``ScalingFit.bands``, ``frontie
 from .checks import calibration, ppc
 from .extrapolation import extrapolation
 from .frontier import frontier
+from .pairs import pairs
 
-__all__ = ["calibration", "extrapolation", "frontier", "ppc"]
+__all__ = ["calibration", "extrapolation", "frontier", "pairs", "ppc"]
