@@ -76,7 +76,19 @@ def convergence_warnings(table: pd.DataFrame, stats: Mapping[str, np.ndarray],
 
 
 def design_warnings(spec: ModelSpec, runs: Runs) -> list[str]:
-    """Warn when the runs cannot separate the terms of the law."""
+    """Warn when the runs cannot separate the terms of the law, or are fewer than its free
+    parameters."""
+    out = []
+    free = [p.name for p in spec.sampled()]
+    if runs.n < len(free):
+        out.append(f"{runs.n} runs for {len(free)} free parameters: the priors decide what "
+                   "the runs cannot (see the shrinkage in 'bayescale summary'); the "
+                   "intervals are honest about it, but report derived quantities rather than "
+                   "the parameters")
+    return out + _separation_warnings(spec, runs)
+
+
+def _separation_warnings(spec: ModelSpec, runs: Runs) -> list[str]:
     inputs = list(spec.law.inputs)
     if len(inputs) < 2 or runs.n < 3:
         return []

@@ -64,14 +64,19 @@ def _resolve_priors(priors: Mapping[str, Any] | str | Path | None) -> Mapping[st
     return priors
 
 
+#: Fewer runs than this are refused. Fewer runs than free parameters are allowed (the priors
+#: carry what the runs cannot; the fit warns, and ``shrinkage`` shows which parameters).
+MIN_RUNS = 3
+
+
 def check_size(spec: ModelSpec, runs: Runs) -> None:
     free = [p.name for p in spec.sampled()]
     if not free:
         raise SpecError("every parameter is fixed: nothing to fit")
-    if runs.n < len(free):
+    if runs.n < MIN_RUNS:
         raise DataError(
-            f"only {runs.n} usable runs, fewer than the {len(free)} free parameters of law "
-            f"{spec.law.name!r} with likelihood {spec.likelihood.name!r} ({', '.join(free)})"
+            f"only {runs.n} usable runs; a fit needs at least {MIN_RUNS} (law "
+            f"{spec.law.name!r} has {len(free)} free parameters: {', '.join(free)})"
         )
 
 

@@ -132,8 +132,8 @@ BAD_RUNS = {
                      "column 'loss', row 1 (line 2 of bad.csv): must be > 0"),
     "NaN": (lambda df: df.assign(D=lambda d: [float("nan"), *list(d["D"][1:])]).drop(
         columns="C"), "column 'D', row 1 (line 2 of bad.csv): empty or NaN"),
-    "too few rows": (lambda df: df.iloc[[0, 7, 14, 21]], "only 4 usable runs, fewer than "
-                                                         "the 6 free parameters"),
+    "too few rows": (lambda df: df.iloc[[0, 7]], "only 2 usable runs; a fit needs at least "
+                                                 "3"),
     "one model size": (lambda df: df.head(5), "every run has the same N (3e+07)"),
 }
 

@@ -36,8 +36,8 @@ def test_prior_predictive_uses_user_priors(runs):
 
 
 def test_fit_rejects_bad_arguments_before_sampling(runs):
-    with pytest.raises(DataError, match="only 5 usable runs, fewer than the 6 free"):
-        bs.fit(runs.iloc[[0, 7, 14, 21, 28]], law="chinchilla")
+    with pytest.raises(DataError, match="only 2 usable runs; a fit needs at least 3"):
+        bs.fit(runs.iloc[[0, 7]], law="chinchilla")
     with pytest.raises(SpecError, match="draws must be a positive integer"):
         bs.fit(runs, law="chinchilla", draws=0)
     with pytest.raises(SpecError, match="unknown sampler 'stan'"):
@@ -56,3 +56,10 @@ def test_configure_reports_derivations(runs):
     assert r.notes == ("D derived as C/(6·N)",)
     np.testing.assert_allclose(r.values("D"), runs["D"], rtol=1e-12)
     assert spec.reference["N"] == pytest.approx(np.exp(np.log(runs["N"]).mean()))
+
+
+def test_fewer_runs_than_parameters_fit_with_a_warning(runs):
+    """Five runs, six free parameters: the priors carry the rest (the few-runs regime the
+    tool is for); the fit says so."""
+    fit = bs.fit(runs.iloc[[0, 7, 14, 21, 28]], law="chinchilla", method="map")
+    assert any("5 runs for 6 free parameters" in w for w in fit.warnings)
