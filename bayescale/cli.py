@@ -169,6 +169,20 @@ def _add_fit_options(p: argparse.ArgumentParser, law: bool = True) -> None:
                    help="MCMC back-end (default nutpie)")
 
 
+def _add_outputs(p: argparse.ArgumentParser, *, plot: str | None = None,
+                 table: str | None = None, formats: Sequence[str] = ("text", "csv", "json"),
+                 force: str = "replace output files that exist") -> None:
+    """The output options commands share: a figure (--plot), a CSV (-o), the printed format
+    and --force."""
+    if plot:
+        p.add_argument("--plot", metavar="FIG.png", help=plot)
+    if table:
+        p.add_argument("-o", "--output", metavar="OUT.csv", help=table)
+    p.add_argument("--format", choices=list(formats), default="text",
+                   help="format when printing (default text)")
+    p.add_argument("--force", action="store_true", help=force)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bayescale",
@@ -296,12 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--price", type=_number_list("--price"), metavar="PER_HOUR",
                    help="price per accelerator-hour: adds a cost")
     p.add_argument("--prob", type=_probability, default=0.95, help="interval probability (0.95)")
-    p.add_argument("--plot", metavar="FIG.png",
-                   help="with --compute: write the frontier plot (N*, D* vs C; iso-loss map)")
-    p.add_argument("-o", "--output", metavar="OUT.csv", help="write the tidy table as CSV")
-    p.add_argument("--format", choices=["text", "csv", "json"], default="text",
-                   help="format when printing (default text)")
-    p.add_argument("--force", action="store_true", help="replace output files that exist")
+    _add_outputs(p, plot="with --compute: write the frontier plot (N*, D* vs C; iso-loss map)",
+                 table="write the tidy table as CSV")
 
     p = sub.add_parser(
         "check", help="how well the law fits its runs: residuals, PIT, shrinkage, warnings",
@@ -312,11 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  bayescale check fit.nc\n  bayescale check fit.nc --plot ppc.png"
                "\n  bayescale check fit.nc --format json", formatter_class=_Formatter)
     p.add_argument("fit", help="NetCDF file written by 'bayescale fit'")
-    p.add_argument("--plot", metavar="FIG.png", help="write residual panels and the PIT "
-                                                     "histogram")
-    p.add_argument("--format", choices=["text", "json"], default="text",
-                   help="format when printing (default text)")
-    p.add_argument("--force", action="store_true", help="replace the plot if it exists")
+    _add_outputs(p, plot="write residual panels and the PIT histogram",
+                 formats=("text", "json"), force="replace the plot if it exists")
 
     p = sub.add_parser(
         "backtest", help="hold out the largest runs, fit the rest, score the held-out runs",
@@ -339,11 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the row that adds the model-discrepancy term learned from the "
                         "kept runs")
     _add_fit_options(p)
-    p.add_argument("--plot", metavar="FIG.png", help="write a calibration plot")
-    p.add_argument("-o", "--output", metavar="OUT.csv", help="write the per-run table as CSV")
-    p.add_argument("--format", choices=["text", "csv", "json"], default="text",
-                   help="format when printing (default text)")
-    p.add_argument("--force", action="store_true", help="replace output files that exist")
+    _add_outputs(p, plot="write a calibration plot", table="write the per-run table as CSV")
 
     p = sub.add_parser(
         "compare", help="compare law families on the same runs: PSIS-LOO and leave-future-out",
