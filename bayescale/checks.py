@@ -160,7 +160,9 @@ def extrapolation_warning(points: pd.DataFrame, maxima: Mapping[str, float],
 # -- what the data taught: prior → posterior ------------------------------------------------------
 #: Below this shrinkage a parameter is reported as set by its prior rather than the data.
 SHRINKAGE_MIN = 0.1
-_LOG_KINDS = ("floor", "exponent", "amplitude", "positive", "scale")
+#: Kinds compared on the log scale (the floor is compared on its natural scale: its range
+#: starts at 0, where a log exaggerates the spread of a floor the data push down).
+_LOG_KINDS = ("exponent", "amplitude", "positive", "scale")
 
 
 def shrinkage(spec: ModelSpec, draws: Mapping[str, np.ndarray], n_prior: int = 4000,
@@ -175,6 +177,8 @@ def shrinkage(spec: ModelSpec, draws: Mapping[str, np.ndarray], n_prior: int = 4
         if p.name not in draws or p.name not in prior:
             continue
         post, pri = (np.asarray(d[p.name], dtype=float) for d in (draws, prior))
+        keep = np.isfinite(post) & (post > 0 if p.kind in _LOG_KINDS else True)
+        post = post[keep] if keep.any() else post
         scale = "log" if p.kind in _LOG_KINDS else "natural"
         if scale == "log":
             post, pri = np.log(post), np.log(pri)

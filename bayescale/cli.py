@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import warnings
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
-from .errors import BayescaleError
+from .errors import BayescaleError, BayescaleWarning
 from .inference import SAMPLERS
 from .likelihoods import LIKELIHOODS
 
@@ -328,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "backtest", help="hold out the largest runs, fit the rest, score the held-out runs",
         description="Fit on the runs that remain after --holdout and score the held-out ones "
-                    "(what extrapolation will do to you): per run the median, 50/80/95%% "
+                    "(what extrapolation will do to you): per run the median, 50/80/95 percent "
                     "predictive intervals and whether they covered, absolute relative error "
                     "(ARE), log error and log predictive density; then mean ARE, log-RMSE, "
                     "NLPD and coverage. --compare point adds the Huber point fit + bootstrap "
@@ -361,8 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", default="largest:3", metavar="SPEC",
                    help="leave-future-out split (default largest:3; 'none' skips LFO)")
     p.add_argument("--at", action="append", metavar="N=..,D=..",
-                   help="also predict here with the model average (stacking weights: "
-                        "leave-future-out's, or LOO's with --holdout none); repeatable")
+                   help="also predict here with the model average (LOO stacking weights); "
+                        "repeatable")
     _add_fit_options(p, law=False)
     p.add_argument("--format", choices=["text", "csv", "json"], default="text",
                    help="format when printing (default text)")
@@ -583,7 +584,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
             if disc is not None:
                 _say(args, f"  model discrepancy: delta = {disc.delta:.3g} per e-fold of "
                            f"{disc.input} beyond {disc.reference:.3g} ({disc.source})")
-    result.meta["command"] = "bayescale " + " ".join(args.argv)
+    result.meta["command"] = "bayescale " + shlex.join(args.argv)
     save(result, out, overwrite=args.force, flag="--force")
     seed = result.meta["sampler"]["random_seed"]
     compiled = result.meta.get("compile_seconds")
@@ -663,7 +664,7 @@ def _fit_groups(args: argparse.Namespace) -> int:
     folder.mkdir(exist_ok=True)
     rows = []
     for name, fit in fits.items():
-        fit.meta["command"] = "bayescale " + " ".join(args.argv)
+        fit.meta["command"] = "bayescale " + shlex.join(args.argv)
         fit.meta["group"] = "posterior"
         fit.meta["by"] = {str(args.by): str(name)}
         save(fit, folder / f"{names[name]}.nc", overwrite=args.force, flag="--force")
@@ -741,6 +742,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if out is not None:
         atomic_write(out, lambda tmp: table.to_csv(tmp, index=False))
         _say(args, f"wrote {out} ({len(table)} points, {percent(args.prob)}% intervals)")
+    if out is not None and args.format != "json":
+        pass  # written to the file; only JSON is also printed
     elif args.format == "csv":
         sys.stdout.write(table.to_csv(index=False))
     elif args.format == "json":
@@ -1190,7 +1193,8 @@ def _print_backtest(result: Any) -> None:
             ("log_RMSE", "log-RMSE", "{:.4f}"), ("NLPD", "NLPD", "{:.3f}"),
             ("coverage_50", "cover 50%", "{:.0%}"), ("coverage_80", "cover 80%", "{:.0%}"),
             ("coverage_95", "cover 95%", "{:.0%}"), ("width_95", "95% width", "{:.2%}")]
-    rows = [[m] + [fmt.format(r[c]) for c, _, fmt in cols] for m, r in s.iterrows()]
+    rows = [[m + (f" (delta={r['delta']:.3g})" if r.get("delta") == r.get("delta") else "")]
+            + [fmt.format(r[c]) for c, _, fmt in cols] for m, r in s.iterrows()]
     heads = ["method"] + [h for _, h, _ in cols]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
     print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in
@@ -1203,8 +1207,6 @@ def _print_backtest(result: Any) -> None:
           "the median")
     for note in result.notes[:1]:
         print(f"note: {note}")
-    for w in result.notes[1:]:
-        print(f"warning: fit on the kept runs: {w}", file=sys.stderr)
 
 
 def _write_calibration(result: Any, path: Path) -> None:
@@ -1225,14 +1227,24 @@ def _write_calibration(result: Any, path: Path) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .evaluate import compare, lfo
+    from .evaluate import check_holdout_text, compare, lfo
     from .fitting import fit as run_fit
+    from .predict import parse_point
 
     laws = [x.strip() for x in args.laws.split(",") if x.strip()]
     if len(laws) < 2:
         raise BayescaleError("--laws: give at least two laws, e.g. chinchilla,kaplan")
     if args.method != "mcmc":
         raise BayescaleError("compare needs MCMC draws (PSIS-LOO); drop --method map")
+    if args.holdout.lower() != "none":
+        check_holdout_text(args.holdout)
+    points = [parse_point(a) for a in (args.at or [])]  # checked before any fit
+    from .fitting import configure
+
+    for name in laws:  # each law can read these runs (columns, options) before sampling
+        configure(args.runs, name, likelihood=args.likelihood, priors=args.priors,
+                  columns=args.columns, x=args.x, query=args.query,
+                  law_options=_law_options(args) or None)
     settings = _fit_settings(args)
     config = {"likelihood": args.likelihood, "priors": args.priors, "columns": args.columns,
               "x": args.x, "query": args.query}
@@ -1253,10 +1265,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         from .evaluate import ModelAverage
         from .predict import parse_point
 
-        weights = (lfo_table if lfo_table is not None else loo_table)["weight"].to_dict()
+        # LOO stacking uses every run; leave-future-out scores only the few held-out runs, so
+        # its weights swing to all-or-nothing: they are reported, not used for the average
+        weights = loo_table["weight"].to_dict()
         with warnings.catch_warnings(record=True) as more:
             warnings.simplefilter("always")
-            averaged = ModelAverage(fits, weights).predict([parse_point(a) for a in args.at])
+            averaged = ModelAverage(fits, weights).predict(points)
+            if lfo_table is not None and lfo_table.index[0] != loo_table.index[0]:
+                warnings.warn(
+                    f"LOO prefers {loo_table.index[0]!r} but leave-future-out prefers "
+                    f"{lfo_table.index[0]!r} (on {args.holdout}): the laws interpolate and "
+                    "extrapolate differently; check residuals ('bayescale check') and "
+                    "backtest with more held-out runs", BayescaleWarning, stacklevel=1)
         caught = [*caught, *more]
     if args.format == "json":
         out = {"loo": json.loads(loo_table.to_json(orient="index")),
@@ -1285,7 +1305,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                               index="law"))
         if averaged is not None:
             w = ", ".join(f"{k} {v:.2f}" for k, v in averaged.attrs["weights"].items())
-            print(f"\nmodel-averaged prediction (weights: {w}), 95% equal-tailed intervals")
+            print(f"\nmodel-averaged prediction (LOO stacking weights: {w}), 95% equal-tailed "
+                  "intervals")
             cols = [c for c in averaged.columns if c != "prob"]
             print(_text_table(averaged, cols, cols))
         for note in loo_table.attrs["warnings"]:
@@ -1304,7 +1325,9 @@ def cmd_report(args: argparse.Namespace) -> int:
                if args.output else None)
         fit = load(args.fit)
         text = latex_table(fit, args.prob)
-        if out is None:
+        if args.json:
+            print(json.dumps({"latex": text, "output": str(out) if out else None}, indent=2))
+        elif out is None:
             sys.stdout.write(text)
         else:
             atomic_write(out, lambda tmp: Path(tmp).write_text(text))
@@ -1317,7 +1340,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     for t in targets:
         require_inputs(t, fit.law, "--at")
     report = build(fit, at=targets, compute=args.compute or (), prob=args.prob,
-                   command="bayescale " + " ".join(args.argv))
+                   command="bayescale " + shlex.join(args.argv))
     files = write(report, args.output, overwrite=args.force)
     if args.json:
         print(json.dumps({"files": [str(f) for f in files], "warnings": report.warnings},
@@ -1410,8 +1433,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     else:
         x = law.inputs[0]
         grid = _log_range(getattr(args, x, None), f"--{x}")
-        design = pd.DataFrame({x: grid if grid is not None else np.geomspace(1e6, 1e9, 10)
-                               if x == "N" else np.geomspace(1e17, 1e21, 10)})
+        default = {"N": (1e6, 1e9), "D": (1e8, 1e11), "C": (1e17, 1e21)}.get(x, (1e6, 1e9))
+        design = pd.DataFrame({x: grid if grid is not None else np.array(
+            [float(f"{v:.3g}") for v in np.geomspace(*default, 10)])})
     runs = simulate_runs(law, params, design, sigma=args.sigma, seed=args.seed)
     if law.response != "loss":
         runs = runs.rename(columns={"loss": law.response})
@@ -1421,7 +1445,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         _say(args, f"wrote {out} ({len(runs)} runs of {law.name} with "
                    f"{', '.join(f'{k}={v:g}' for k, v in params.items())}; sigma "
                    f"{args.sigma:g}, seed {args.seed})")
-    elif args.json:
+    if args.json:
         print(json.dumps({"law": law.to_dict(), "params": params, "sigma": args.sigma,
                           "seed": args.seed,
                           "runs": json.loads(runs.to_json(orient="records"))}, indent=2))

@@ -331,7 +331,7 @@ def backtest(data: Any, law: str = "chinchilla", *, holdout: str = "largest:3",
         learned = estimate(train, spec.law, likelihood=likelihood, priors=priors,
                            law_options=law_options, x=x, **same)
         with_disc = score_fit(fitted.with_discrepancy(learned), test, observed)
-        name = f"bayescale + discrepancy (δ={learned.delta:.3g})"
+        name = "bayescale + discrepancy"
         with_disc.insert(0, "method", name)
         for k in reversed(inputs):
             with_disc.insert(1, k, test[k].to_numpy())
@@ -339,7 +339,7 @@ def backtest(data: Any, law: str = "chinchilla", *, holdout: str = "largest:3",
         rows.append({"method": name, **aggregate(with_disc)})
     if compare_point:
         if spec.law.name != "chinchilla":
-            raise SpecError("compare_point: the Huber point baseline is the Chinchilla fit; "
+            raise SpecError("the point baseline (--compare point) is the Chinchilla Huber fit; "
                             f"use law 'chinchilla' (got {spec.law.name!r})")
         point, baseline = score_point_baseline(train, test, observed, replicates=replicates,
                                                seed=int(fit_kwargs.get("random_seed") or 0))
@@ -349,6 +349,8 @@ def backtest(data: Any, law: str = "chinchilla", *, holdout: str = "largest:3",
         frames.append(point)
         rows.append({"method": "point (Huber + bootstrap)", **aggregate(point)})
     summary = pd.DataFrame(rows).set_index("method")
+    summary["delta"] = [learned.delta if learned is not None and "discrepancy" in m
+                        else float("nan") for m in summary.index]
     notes = [f"held out {len(test)} of {len(test) + len(train)} runs ({holdout}); the largest "
              f"held-out {key} is {scale_up:.3g}x the largest fitted"]
     out = Backtest(pd.concat(frames, ignore_index=True), summary, fitted, holdout, scale_up,

@@ -150,7 +150,11 @@ def build(fit: Any, *, at: Sequence[Mapping[str, float] | str] = (),
             f"Versions: {_versions()}",
             "Sampler: " + ", ".join(f"{k} {v}" for k, v in fit.meta.get("sampler",
                                                                          {}).items()),
-            f"Method: {fit.method}; {fit.n_draws} draws; intervals are {pct} equal-tailed."])
+            f"Method: {fit.method}; {fit.n_draws} draws; intervals are {pct} equal-tailed."
+            + (f" Model discrepancy: delta = {fit.discrepancy.delta:.3g} per e-fold of "
+               f"{fit.discrepancy.input} beyond {fit.discrepancy.reference:.3g} "
+               f"({fit.discrepancy.source}); extrapolated bands include it."
+               if fit.discrepancy is not None else "")])
         sections.append(sec)
         # data
         runs = fit.runs.table
@@ -215,13 +219,13 @@ def build(fit: Any, *, at: Sequence[Mapping[str, float] | str] = (),
         # compute-optimal
         if has_allocation(fit.law) and "U" not in fit.law.inputs:
             budgets = list(compute) or [float(fit.runs.maxima()["C"]) * 100]
-            from .optimal import wide
-
             opt = fit.optimal(budgets, prob=prob)
             sec = Section("Compute-optimal allocation", [
                 f"Per posterior draw, C = {opt.attrs['k']:g}·N·D ({opt.attrs['method']}); "
                 f"median and {pct} interval per budget."])
-            sec.tables.append(("", wide(opt, "C").T))
+            shown = opt.pivot_table(index=["quantity", "C"], values=["median", "lower",
+                                                                     "upper"], sort=False)
+            sec.tables.append(("", shown[["median", "lower", "upper"]]))
             axes = plot.frontier(fit, compute=budgets, probs=(0.5, prob))
             images["frontier.png"] = _png(np.asarray(axes).reshape(-1)[0].figure)
             sec.images.append(("frontier.png", "N* and D* against compute with bands; "

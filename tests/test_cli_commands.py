@@ -189,3 +189,21 @@ def test_datasets_fetch_through_the_cli(capsys, shared_data, tmp_path, monkeypat
     assert code == 1 and "BAYESCALE_DATA_DIR" in err and err.count("\n") == 1
     code, _, err = run(capsys, "datasets", "fetch", "nope")
     assert code == 1 and "epoch_chinchilla" in err
+
+
+def test_json_also_when_writing_a_file(capsys, tmp_path, files):
+    code, out, _ = run(capsys, "simulate", "-o", tmp_path / "s.csv", "--json")
+    assert code == 0 and len(json.loads(out)["runs"]) == 10
+    code, out, _ = run(capsys, "predict", files["fit"], "--at", "N=1e9,D=2e10", "-o",
+                       tmp_path / "p.csv", "--json")
+    assert code == 0 and json.loads(out)["points"]
+    code, out, _ = run(capsys, "report", files["fit"], "--format", "latex", "--json")
+    assert code == 0 and json.loads(out)["latex"].startswith("\\begin{tabular}")
+
+
+def test_compare_checks_its_options_before_fitting(capsys, files):
+    code, _, err = run(capsys, "compare", files["runs"], "--laws", "chinchilla,kaplan",
+                       "--at", "N=oops")
+    assert code == 1 and "not a number" in err
+    code, _, err = run(capsys, "compare", files["runs"], "--laws", "chinchilla,loglinear")
+    assert code == 1 and "loglinear" in err  # refused before the chinchilla fit

@@ -24,6 +24,10 @@ def pairs(fit: Any, *, params: Sequence[str] | None = None, max_draws: int = 150
     n = fit.n_draws
     pick = rng.choice(n, size=min(n, max_draws), replace=False)
     data = {k: np.asarray(draws[k], dtype=float)[pick] for k in names}
+    finite = np.all([np.isfinite(v) for v in data.values()], axis=0)
+    if not finite.any():
+        raise ValueError("no draw has finite values of every parameter")
+    data = {k: v[finite] for k, v in data.items()}  # e.g. overflowing Laplace draws
     logs = {k: bool(np.all(data[k] > 0) and np.ptp(np.log10(data[k])) > 1.0) for k in names}
     size = len(names)
     if axes is None:
@@ -48,6 +52,7 @@ def pairs(fit: Any, *, params: Sequence[str] | None = None, max_draws: int = 150
             if i == size - 1:
                 ax.set_xlabel(f"log10 {xj}" if logs[xj] else xj)
             ax.tick_params(labelsize=6)
-    axes[0, 0].set_title(f"{fit.law.name}: posterior draws ({len(pick)} shown)", fontsize=8,
+    axes[0, 0].set_title(f"{fit.law.name}: posterior draws ({int(finite.sum())} shown)",
+                         fontsize=8,
                          loc="left")
     return axes
