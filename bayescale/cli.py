@@ -432,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "datasets", help="public scaling datasets: list them, fetch one as a tidy CSV",
         description="Public scaling data (Epoch's Chinchilla points, Llama 3 isoFLOPs, "
-                    "(Mis)fitting, Gemstones, Porian et al., observational scaling): 'list' "
+                    "(Mis)fitting, Gemstones, observational scaling): 'list' "
                     "shows them; 'fetch NAME' downloads the raw files from their original "
                     "public source into the cache (checksums checked; "
                     "$BAYESCALE_CACHE or ~/.cache/bayescale) and writes the tidy table. "

@@ -1,5 +1,8 @@
 """Public scaling-law data sets: fetch the authors' raw files, check them, return a tidy table.
 
+Not provided: Porian et al. (2024), whose released summaries are Python pickles; bayescale
+never unpickles (loading a pickle can run arbitrary code).
+
 The repository ships none of these files. Each data set lists the raw files of its public source
 repository at a pinned commit, their original download URL and their sha256; :func:`fetch`
 makes them available in a user cache and :func:`load` turns them into a tidy
@@ -30,11 +33,8 @@ True
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import lzma
 import os
-import pickle
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -287,91 +287,6 @@ def _tidy_obsscaling(paths: Mapping[str, Path]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-# Porian et al. pickles: pandas DataFrames of nested DataFrames/Series. Only the classes such a
-# pickle needs may be loaded; anything else (a function, os.system, ...) is refused.
-_PICKLE_ALLOWED = {
-    ("pandas.core.frame", "DataFrame"),
-    ("pandas.core.series", "Series"),
-    ("pandas.core.internals.managers", "BlockManager"),
-    ("pandas.core.internals.managers", "SingleBlockManager"),
-    ("pandas._libs.internals", "_unpickle_block"),
-    ("pandas.core.indexes.base", "_new_Index"),
-    ("pandas.core.indexes.base", "Index"),
-    ("pandas.core.indexes.range", "RangeIndex"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy._core.numeric", "_frombuffer"),
-    ("builtins", "slice"),
-}
-
-
-class _FrameUnpickler(pickle.Unpickler):
-    """An unpickler that only resolves the pandas/numpy classes of a plain DataFrame."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _PICKLE_ALLOWED:
-            raise DataError(f"refusing to unpickle {module}.{name}: only pandas/numpy "
-                            "DataFrame classes are allowed")
-        if module.startswith("numpy.core."):
-            module = "numpy._core." + module[len("numpy.core."):]
-        from importlib import import_module
-
-        return getattr(import_module(module), name)
-
-
-def _restricted_unpickle_xz(path: Path) -> Any:
-    """Load an ``.xz``-compressed pickle with :class:`_FrameUnpickler`."""
-    with lzma.open(path, "rb") as fh:
-        data = fh.read()
-    return _FrameUnpickler(io.BytesIO(data)).load()
-
-
-_PORIAN_FILES = ("summary_df", "summary_df_att", "summary_df_kaplan_tuned_hparams",
-                 "summary_df_owt2")
-#: (hparams, warmup, decay, param_count) -> the paper's row label.
-_PORIAN_LABELS = {
-    ("base", "long", "kaplan", "kaplan"): "Reproducing Kaplan et al.",
-    ("base", "long", "kaplan", "standard"): "Counting last layer FLOPs",
-    ("base", "short", "kaplan", "standard"): "Correcting warmup",
-    ("base", "short", "chinchilla", "standard"): "Cosine decay",
-    ("tuned", "short", "const", "standard"): "Optimizer tuning (no decay)",
-    ("base", "long", "kaplan", "attention"): "Counting last layer and attention FLOPs",
-    ("base", "short", "kaplan", "attention"): "Correcting warmup (attention FLOPs)",
-    ("base", "short", "chinchilla", "attention"): "Cosine decay (attention FLOPs)",
-    ("tuned", "short", "const", "attention"): "Optimizer tuning (no decay) (attention FLOPs)",
-    ("tuned", "long", "const", "kaplan"): "Kaplan Adjusted",
-}
-_PORIAN_COLUMNS = ("source_file", "config_label", "dataset", "hparams", "warmup", "decay",
-                   "param_count", "loss_split", "C", "N", "D", "loss")
-
-
-def _tidy_porian2024(paths: Mapping[str, Path]) -> pd.DataFrame:
-    rows: list[tuple[Any, ...]] = []
-    for stem in _PORIAN_FILES:
-        summary = _restricted_unpickle_xz(paths[f"{stem}.pickle.xz"])
-        if not isinstance(summary, pd.DataFrame):
-            raise DataError(f"porian2024: {stem}.pickle.xz does not hold a DataFrame")
-        for _, cfg in summary.iterrows():
-            key = (cfg["hparams"], cfg["warmup"], cfg["decay"], cfg["param_count"])
-            label = _PORIAN_LABELS.get(key, "/".join(map(str, key)))
-            for _, budget in cfg["data"].iterrows():
-                sizes = budget["orig_n"]
-                if not isinstance(sizes, pd.Series):
-                    continue      # budget beyond the largest runs: no isoFLOP points
-                c = float(budget["flops"])
-                for n, loss in zip(sizes.to_numpy(dtype=float),
-                                   budget["orig_loss"].to_numpy(dtype=float), strict=True):
-                    rows.append((stem, label, cfg["dataset"], cfg["hparams"], cfg["warmup"],
-                                 cfg["decay"], cfg["param_count"], cfg["val"], c, n,
-                                 c / (6.0 * n), loss))
-    return pd.DataFrame(rows, columns=list(_PORIAN_COLUMNS))
-
-
 # ---------------------------------------------------------------------------------------------
 # registry
 
@@ -481,29 +396,6 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
         tidy=_tidy_obsscaling,
         notes=("Long format, one row per (model, metric). D is missing for 25 base models. MoE "
                "sizes are inconsistent (total vs active): drop MoE rows for N-based fits."),
-    ),
-    Dataset(
-        name="porian2024",
-        description="isoFLOP points of 15 configurations (Kaplan vs Chinchilla discrepancy)",
-        citation=("Porian, Wortsman, Jitsev, Schmidt, Carmon (2024), Resolving Discrepancies in "
-                  "Compute-Optimal Scaling of Language Models, arXiv:2406.19146"),
-        licence="MIT",
-        repository="formll/resolving-scaling-law-discrepancies",
-        commit="0dc60d91b8a525858a3067fc9e4a46ff5374cc6f",
-        files=tuple(RawFile(f"data/{stem}.pickle.xz", sha) for stem, sha in zip(
-            _PORIAN_FILES,
-            ("afbf07ec92d23182f56a44dd43599f2a7e9716fd70492fbc0a35f6093272b74f",
-             "40218b8320817bf3c34f82c57aaa28c53ccb5feb9bb3928ee6fc70868ac22af7",
-             "09b6b91c9c6fa0e4c2684dcbed82475ee62d6c4fc60db5ca2ce5653b08f0ae55",
-             "7aed67d1ad9bc1d7b0518e3814cee1129216b423b4538d4b724873dd670cff30"), strict=True)),
-        rows=1745,
-        units=dict(_LOSS_UNITS),
-        tidy=_tidy_porian2024,
-        notes=("Read with a restricted unpickler (pandas/numpy classes only). N follows "
-               "param_count (standard = all params incl. head, kaplan = non-embedding, "
-               "attention = effective incl. attention FLOPs); D = C/(6N); loss_split train = "
-               "smoothed train loss, val = validation loss; dataset rw = RefinedWeb, "
-               "owt2 = OpenWebText2."),
     ),
 )}
 

@@ -29,9 +29,8 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -53,9 +52,6 @@ LOG10_C_RANGE = (0.0, 60.0)
 ROOT_STEPS = 60
 #: Step in ``ln C`` of the local slopes that give numerical allocation exponents.
 SLOPE_STEP = 0.05
-
-#: ``log k`` of the current computation, for laws that read C as well as N and D.
-_LOG_K: ContextVar[float | None] = ContextVar("bayescale_log_k", default=None)
 
 FORWARD_QUANTITIES = ("N_opt", "D_opt", "tokens_per_param", "loss", "a", "b", "gamma",
                       "halving_multiple")
@@ -114,7 +110,6 @@ def _check_k(k: float | None, law: Law) -> float:
         raise SpecError(f"k must be a number, got {k!r}") from None
     if not (math.isfinite(k) and k > 0):
         raise SpecError(f"k must be a positive number (FLOPs per parameter per token), got {k}")
-    _LOG_K.set(math.log(k))
     return k
 
 
@@ -139,14 +134,25 @@ def _n_draws(theta: Mapping[str, Any]) -> int:
 
 
 # -- the law along an isoFLOP line ---------------------------------------------------------
+class _Fixed(NamedTuple):
+    """What stays fixed along an isoFLOP line besides the draws: ``ln U`` (unique tokens
+    available, for laws with a U input) and ``ln k`` (for laws that also read C = k·N·D)."""
+
+    log_u: float | None
+    log_k: float
+
+
+def _fixed(law: Law, unique: float | None, k: float) -> _Fixed:
+    return _Fixed(_check_unique(law, unique), math.log(k))
+
+
 def _log_loss_nd(law: Law, th: Mapping[str, np.ndarray], log_n: np.ndarray, log_d: np.ndarray,
-                 log_u: float | None) -> np.ndarray:
+                 fx: _Fixed) -> np.ndarray:
     logx: dict[str, Any] = {"N": log_n, "D": log_d}
     if "U" in law.inputs:  # a run uses at most D of the unique tokens available
-        logx["U"] = np.minimum(np.broadcast_to(log_u, np.shape(log_d)), log_d)
+        logx["U"] = np.minimum(np.broadcast_to(fx.log_u, np.shape(log_d)), log_d)
     if "C" in law.inputs:  # a custom law may use C as well: C = k·N·D
-        log_k = _LOG_K.get()
-        logx["C"] = log_n + log_d + (math.log(6.0) if log_k is None else log_k)
+        logx["C"] = log_n + log_d + fx.log_k
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         out = np.asarray(law.location(np, logx, th), dtype=float)
     return np.where(np.isnan(out), np.inf, out)
@@ -181,7 +187,7 @@ def _golden(f: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarra
 
 
 def _numeric_log_n(law: Law, th: Mapping[str, np.ndarray], x: np.ndarray,
-                   log_u: float | None, strict: bool = True) -> np.ndarray:
+                   fx: _Fixed, strict: bool = True) -> np.ndarray:
     """``ln N*`` minimising the law along ``ln N + ln D = x`` (x = ln(C/k)), shape of ``x``
     broadcast against the draws. Where the minimum is not inside the search range: NaN, or
     with ``strict=False`` the best end of the range (an upper bound on the frontier's loss,
@@ -190,14 +196,14 @@ def _numeric_log_n(law: Law, th: Mapping[str, np.ndarray], x: np.ndarray,
     offsets = np.linspace(-SEARCH_HALF_WIDTH, SEARCH_HALF_WIDTH, SEARCH_POINTS)
     u = x[..., None] / 2.0 + offsets  # (..., grid)
     th_grid = {k: v[..., None] for k, v in th.items()}
-    f_grid = _log_loss_nd(law, th_grid, u, x[..., None] - u, log_u)
+    f_grid = _log_loss_nd(law, th_grid, u, x[..., None] - u, fx)
     best = np.argmin(f_grid, axis=-1)
     inside = (best > 0) & (best < SEARCH_POINTS - 1) & np.isfinite(np.min(f_grid, axis=-1))
     step = offsets[1] - offsets[0]
     centre = x / 2.0 + offsets[np.clip(best, 1, SEARCH_POINTS - 2)]
 
     def along(v: np.ndarray) -> np.ndarray:
-        return _log_loss_nd(law, th, v, x - v, log_u)
+        return _log_loss_nd(law, th, v, x - v, fx)
 
     log_n = _golden(along, centre - step, centre + step)
     if strict:
@@ -245,7 +251,7 @@ def allocation_draws(law: Law, theta: Mapping[str, Any], compute: float | Sequen
             out["halving_multiple"] = _compute_for_c_law(law, th, half) / c[None, :]
         return out
     x = np.log(c / k)[None, :]
-    log_u = _check_unique(law, unique)
+    fx = _fixed(law, unique, k)
     if closed_form(law):
         t = _chinchilla_terms(th)
         log_n = t["log_g"] + t["a"] * x
@@ -255,23 +261,23 @@ def allocation_draws(law: Law, theta: Mapping[str, Any], compute: float | Sequen
         gamma = np.broadcast_to(t["gamma"], shape).copy()
         halving = 2.0 ** (1.0 / gamma)
     else:
-        log_n = _numeric_log_n(law, th, x, log_u)
+        log_n = _numeric_log_n(law, th, x, fx)
         log_d = x - log_n
-        hi = _numeric_log_n(law, th, x + SLOPE_STEP, log_u)
-        lo = _numeric_log_n(law, th, x - SLOPE_STEP, log_u)
+        hi = _numeric_log_n(law, th, x + SLOPE_STEP, fx)
+        lo = _numeric_log_n(law, th, x - SLOPE_STEP, fx)
         a = (hi - lo) / (2 * SLOPE_STEP)
         b = 1.0 - a
-        loss_hi = np.exp(_log_loss_nd(law, th, hi, x + SLOPE_STEP - hi, log_u))
-        loss_lo = np.exp(_log_loss_nd(law, th, lo, x - SLOPE_STEP - lo, log_u))
+        loss_hi = np.exp(_log_loss_nd(law, th, hi, x + SLOPE_STEP - hi, fx))
+        loss_lo = np.exp(_log_loss_nd(law, th, lo, x - SLOPE_STEP - lo, fx))
         floor = _floor(law, th)
         with np.errstate(invalid="ignore", divide="ignore"):
             gamma = -(np.log(loss_hi - floor) - np.log(loss_lo - floor)) / (2 * SLOPE_STEP)
         halving = None
-    loss = np.exp(_log_loss_nd(law, th, log_n, log_d, log_u))
+    loss = np.exp(_log_loss_nd(law, th, log_n, log_d, fx))
     if halving is None:
         with np.errstate(invalid="ignore"):
             target = floor + 0.5 * (loss - floor)
-        halving = np.exp(_compute_for_nd(law, th, target, k, log_u)[0] - np.log(c)[None, :])
+        halving = np.exp(_compute_for_nd(law, th, target, k, fx)[0] - np.log(c)[None, :])
     return {"N_opt": np.exp(log_n), "D_opt": np.exp(log_d),
             "tokens_per_param": np.exp(log_d - log_n), "loss": loss, "a": a, "b": b,
             "gamma": gamma, "halving_multiple": halving}
@@ -324,15 +330,15 @@ def _root(decreasing: Callable[[np.ndarray], np.ndarray], target: np.ndarray,
     for _ in range(ROOT_STEPS):
         x = (a * fb - b * fa) / (fb - fa)
         x = np.where(np.isfinite(x) & (x > a) & (x < b), x, 0.5 * (a + b))
-        fx = h(x)
-        right = fx > 0  # the root lies right of x
-        a, fa_new = np.where(right, x, a), np.where(right, fx, fa)
-        b, fb_new = np.where(right, b, x), np.where(right, fb, fx)
+        hx = h(x)
+        right = hx > 0  # the root lies right of x
+        a, fa_new = np.where(right, x, a), np.where(right, hx, fa)
+        b, fb_new = np.where(right, b, x), np.where(right, fb, hx)
         # Illinois: when one end is kept twice, halve its value so the next secant moves it
         fb = np.where(right & (side == 1), 0.5 * fb_new, fb_new)
         fa = np.where(~right & (side == -1), 0.5 * fa_new, fa_new)
         side = np.where(right, 1, -1)
-        if np.all((np.abs(fx) < 1e-12) | (b - a < 1e-10) | ~active):
+        if np.all((np.abs(hx) < 1e-12) | (b - a < 1e-10) | ~active):
             break
     return np.where(never, np.inf, np.where(already, lo, x))
 
@@ -359,7 +365,7 @@ def _len(th: Mapping[str, np.ndarray]) -> int:
 
 
 def _compute_for_nd(law: Law, th: Mapping[str, np.ndarray], target: np.ndarray, k: float,
-                    log_u: float | None) -> tuple[np.ndarray, np.ndarray]:
+                    fx: _Fixed) -> tuple[np.ndarray, np.ndarray]:
     """``(ln C, ln N*)`` at which the frontier of an (N, D) law reaches ``target``."""
     target = np.broadcast_to(target, np.broadcast_shapes(np.shape(target), (_len(th), 1)))
     if closed_form(law):
@@ -374,8 +380,8 @@ def _compute_for_nd(law: Law, th: Mapping[str, np.ndarray], target: np.ndarray, 
     floor = _floor(law, th)
 
     def frontier(x: np.ndarray) -> np.ndarray:
-        log_n = _numeric_log_n(law, th, x, log_u, strict=False)
-        loss = np.exp(_log_loss_nd(law, th, log_n, x - log_n, log_u))
+        log_n = _numeric_log_n(law, th, x, fx, strict=False)
+        loss = np.exp(_log_loss_nd(law, th, log_n, x - log_n, fx))
         return np.where(np.isnan(log_n), np.inf, _log_gap(loss, floor))
 
     lo, hi = (v * math.log(10.0) - math.log(k) for v in LOG10_C_RANGE)
@@ -383,7 +389,7 @@ def _compute_for_nd(law: Law, th: Mapping[str, np.ndarray], target: np.ndarray, 
     finite = np.isfinite(x)
     log_n = np.full(x.shape, np.inf)
     if finite.any():
-        log_n = np.where(finite, _numeric_log_n(law, th, np.where(finite, x, 0.0), log_u),
+        log_n = np.where(finite, _numeric_log_n(law, th, np.where(finite, x, 0.0), fx),
                          np.inf)
     return x + math.log(k), log_n
 
@@ -418,8 +424,8 @@ def compute_for_loss_draws(law: Law, theta: Mapping[str, Any],
     if is_compute_only(law):
         out["C"] = _compute_for_c_law(law, th, targets)
     else:
-        log_u = _check_unique(law, unique)
-        log_c, log_n = _compute_for_nd(law, th, targets, k, log_u)
+        fx = _fixed(law, unique, k)
+        log_c, log_n = _compute_for_nd(law, th, targets, k, fx)
         with np.errstate(invalid="ignore"):
             out["C"] = np.exp(log_c)
             out["N_opt"] = np.exp(log_n)
@@ -445,21 +451,21 @@ def stopping_draws(law: Law, theta: Mapping[str, Any], size: float | Sequence[fl
     sizes = _budgets(size, "model size N")
     k = _check_k(k, law)
     th = _column(theta)
-    log_u = _check_unique(law, unique)
+    fx = _fixed(law, unique, k)
     log_size = np.log(sizes)[None, :]
     if closed_form(law):
         t = _chinchilla_terms(th)
         x = (log_size - t["log_g"]) / t["a"]
     else:
         def minus_n_opt(v: np.ndarray) -> np.ndarray:  # decreasing in x
-            n = _numeric_log_n(law, th, v, log_u, strict=False)
+            n = _numeric_log_n(law, th, v, fx, strict=False)
             return np.where(np.isnan(n), -np.inf, -n)
 
         lo, hi = (v * math.log(10.0) - math.log(k) for v in LOG10_C_RANGE)
         target = np.broadcast_to(-log_size, (_len(th), len(sizes)))
         x = _root(minus_n_opt, target, lo, hi)
     log_d = x - log_size
-    loss = np.exp(_log_loss_nd(law, th, np.broadcast_to(log_size, log_d.shape), log_d, log_u))
+    loss = np.exp(_log_loss_nd(law, th, np.broadcast_to(log_size, log_d.shape), log_d, fx))
     return {"D_stop": np.exp(log_d), "C_stop": k * np.exp(x), "loss_stop": loss}
 
 
@@ -682,10 +688,10 @@ def regret(fit: Any, compute: float | Sequence[float], *, tokens_per_param: floa
     theta = _theta(fit)
     best = allocation_draws(law, theta, c, k=k, unique=unique)
     th = _column(theta)
-    log_u = _check_unique(law, unique)
-    plan_loss = np.exp(_log_loss_nd(law, th, np.log(n)[None, :], np.log(d)[None, :], log_u))
+    fx = _fixed(law, unique, k)
+    plan_loss = np.exp(_log_loss_nd(law, th, np.log(n)[None, :], np.log(d)[None, :], fx))
     excess = plan_loss - best["loss"]
-    log_c_eq, _ = _compute_for_nd(law, th, plan_loss, k, log_u)
+    log_c_eq, _ = _compute_for_nd(law, th, plan_loss, k, fx)
     wasted = 1.0 - np.exp(log_c_eq - np.log(c)[None, :])
     table = _tidy({"excess_loss": excess, "compute_wasted": wasted}, "C", c, prob,
                   ("excess_loss", "compute_wasted"), extra={"N": n, "D": d}, mean=True)
