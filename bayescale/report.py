@@ -133,8 +133,8 @@ def build(fit: Any, *, at: Sequence[Mapping[str, float] | str] = (),
 
     matplotlib.use("Agg")
     from . import plot
-    from .optimal import has_allocation
-    from .predict import check_prob, parse_point, percent
+    from .data.points import check_prob, parse_point, percent
+    from .decisions.allocation import has_allocation
 
     prob = check_prob(prob)
     pct = f"{percent(prob)}%"
@@ -242,7 +242,7 @@ def build(fit: Any, *, at: Sequence[Mapping[str, float] | str] = (),
 
 def latex_table(fit: Any, prob: float = 0.95) -> str:
     """The parameter table as a LaTeX ``tabular`` (booktabs), ready for a paper."""
-    from .predict import check_prob, percent
+    from .data.points import check_prob, percent
 
     prob = check_prob(prob)
     table = fit.summary(prob=prob)
@@ -276,7 +276,7 @@ def write(report: Report, folder: str | Path, *, overwrite: bool = False) -> lis
     """Write ``report.html``, ``report.md`` and the PNGs into ``folder`` (created if needed).
     Refuses to replace existing report files unless ``overwrite``; every file is written
     atomically."""
-    from .io import atomic_write
+    from .results.io import atomic_write
 
     out = Path(folder)
     if out.exists() and not out.is_dir():
@@ -284,7 +284,7 @@ def write(report: Report, folder: str | Path, *, overwrite: bool = False) -> lis
     names = [*REPORT_FILES, *report.images]
     clash = [n for n in names if (out / n).exists()]
     if clash and not overwrite:
-        raise BayescaleError(f"{str(out / clash[0])!r} exists; use --force to replace the "
+        raise BayescaleError(f"{str(out / clash[0])!r} exists; use overwrite=True to replace the "
                              "report")
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
-from .data import Runs
+from .data.runs import Runs
+from .data.simulate import chinchilla_design, simulate_runs
 from .laws import get_law
-from .model import ModelSpec
-from .results import ScalingFit, make_datatree
-from .simulate import chinchilla_design, simulate_runs
+from .model.spec import ModelSpec
+from .results.fit import ScalingFit, make_datatree
 
 #: Besiroglu et al. (2024) Table 1 re-fit of the Chinchilla data.
 EPOCH_CHINCHILLA = {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}

@@ -52,7 +52,7 @@ def datasets() -> dict[str, dict]:
 
 
 def main() -> None:
-    from bayescale.evaluate import backtest
+    from bayescale.evaluation.backtest import backtest
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {}

@@ -40,7 +40,7 @@ BUDGET = 5.76e23
 
 
 def designs() -> dict[str, pd.DataFrame]:
-    from bayescale.simulate import chinchilla_design
+    from bayescale.data.simulate import chinchilla_design
 
     def grid(sizes, tokens):
         return pd.DataFrame([{"N": n, "D": d} for n in sizes for d in tokens])
@@ -58,9 +58,9 @@ def designs() -> dict[str, pd.DataFrame]:
 
 def main() -> None:
     import bayescale as bs
+    from bayescale.data.simulate import simulate_runs
+    from bayescale.decisions.tables import allocation_draws
     from bayescale.laws import get_law
-    from bayescale.optimal import allocation_draws
-    from bayescale.simulate import simulate_runs
     from bayescale.testing import EPOCH_CHINCHILLA
 
     parser = argparse.ArgumentParser()
@@ -91,7 +91,7 @@ def main() -> None:
                 warnings.simplefilter("ignore")
                 fit = bs.fit(runs, "chinchilla", draws=args.draws, tune=500, random_seed=rep)
                 if args.discrepancy:
-                    from bayescale.discrepancy import estimate
+                    from bayescale.evaluation.discrepancy import estimate
 
                     fit = fit.with_discrepancy(estimate(
                         fit.runs.table, fit.law, method="mcmc", draws=args.draws, tune=500,
@@ -176,8 +176,8 @@ def misspecified(reps: int, draws: int) -> dict:
     Coverage of the predictive intervals, plain and with the discrepancy learned from the runs
     (leave-future-out, MCMC refits)."""
     import bayescale as bs
-    from bayescale.discrepancy import estimate
-    from bayescale.evaluate import aggregate, score_fit
+    from bayescale.evaluation.backtest import aggregate, score_fit
+    from bayescale.evaluation.discrepancy import estimate
     from bayescale.laws import get_law
 
     truth_law = get_law("kaplan")

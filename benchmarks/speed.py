@@ -40,7 +40,11 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 sys.path.insert(0, str(ROOT))
 import bayescale as bs  # noqa: E402
-from bayescale.baselines import bootstrap, huber_fit, percentile_intervals  # noqa: E402
+from bayescale.evaluation.baselines import (  # noqa: E402
+    bootstrap,
+    huber_fit,
+    percentile_intervals,
+)
 from bayescale.testing import EPOCH_CHINCHILLA  # noqa: E402
 
 
@@ -75,8 +79,8 @@ def gradient_cost(df: pd.DataFrame) -> float:
     """Seconds per log-density + gradient evaluation of our model on ``df``: the numba
     function PyTensor compiles, called directly (about 1 µs of Python call overhead; nutpie
     calls it without any)."""
-    from bayescale.fitting import configure
     from bayescale.model import build_model
+    from bayescale.workflow import configure
 
     spec, runs = configure(df, "chinchilla")
     model = build_model(spec, runs)

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayescale.baselines import bootstrap, hoffmann_grid, huber_fit, percentile_intervals
-from bayescale.simulate import chinchilla_design, simulate_runs
+from bayescale.data.simulate import chinchilla_design, simulate_runs
+from bayescale.evaluation.baselines import bootstrap, hoffmann_grid, huber_fit, percentile_intervals
 from bayescale.testing import EPOCH_CHINCHILLA
 
 

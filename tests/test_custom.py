@@ -72,7 +72,7 @@ def test_functions_and_accuracy_response():
 def test_custom_law_needs_priors_for_every_parameter():
     df = pd.DataFrame({"N": [1e7, 1e8, 1e9, 1e10], "loss": [4.0, 3.5, 3.1, 2.8]})
     with pytest.raises(SpecError, match="no default prior for E, A, alpha"):
-        bs.fitting.configure(df, "custom", law_options={"expression": "E + A * N**(-alpha)"})
+        bs.configure(df, "custom", law_options={"expression": "E + A * N**(-alpha)"})
 
 
 def test_python_function_law_fits_but_cannot_be_saved(tmp_path):
@@ -95,7 +95,7 @@ def test_python_function_law_fits_but_cannot_be_saved(tmp_path):
 
 def test_cli_custom_and_accuracy_laws(tmp_path, capsys):
     from bayescale.cli import main
-    from bayescale.simulate import chinchilla_design, simulate_runs
+    from bayescale.data.simulate import chinchilla_design, simulate_runs
     from bayescale.testing import EPOCH_CHINCHILLA
 
     runs = tmp_path / "runs.csv"

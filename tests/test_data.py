@@ -73,5 +73,5 @@ def test_query_filter():
     assert len(filter_rows(df, "N > 1.5e8")) == 2
     with pytest.raises(DataError, match="keeps no rows"):
         filter_rows(df, "N > 1e20")
-    with pytest.raises(DataError, match="--query 'nosuch > 1' failed"):
+    with pytest.raises(DataError, match="query='nosuch > 1' failed"):
         filter_rows(df, "nosuch > 1")

@@ -104,7 +104,7 @@ def test_offline_without_copy_names_the_variable(monkeypatch, tmp_path):
     monkeypatch.setenv(datasets.ENV_OFFLINE, "1")
     with pytest.raises(DataError, match="BAYESCALE_DATA_DIR") as info:
         datasets.fetch("epoch_chinchilla", cache_dir=tmp_path / "empty")
-    assert "--from DIR" in str(info.value) and "\n" not in str(info.value)
+    assert "source=DIR" in str(info.value) and "\n" not in str(info.value)
     assert _files(tmp_path / "empty") == []
 
 

@@ -10,8 +10,9 @@ import bayescale as bs
 from bayescale import checks
 from bayescale import evaluate as ev
 from bayescale.cli import main
-from bayescale.discrepancy import Discrepancy, lpd_curve
-from bayescale.simulate import chinchilla_design, simulate_runs
+from bayescale.data.simulate import chinchilla_design, simulate_runs
+from bayescale.evaluation.discrepancy import lpd_curve
+from bayescale.results.discrepancy import Discrepancy
 from bayescale.testing import EPOCH_CHINCHILLA, fake_fit
 
 
@@ -188,7 +189,7 @@ def test_backtest_with_map_fits_and_point_baseline():
     for col in ("coverage_50", "coverage_80", "coverage_95"):
         assert result.summary[col].between(0, 1).all()
     assert result.summary["ARE_mean"].max() < 0.1  # synthetic data from the law itself
-    with pytest.raises(bs.SpecError, match="--compare point"):
+    with pytest.raises(bs.SpecError, match=r"compare_point=True"):
         ev.backtest(simulate_runs("power", {"E": 1.0, "A": 20.0, "alpha": 0.2},
                                   pd.DataFrame({"N": np.geomspace(1e6, 1e9, 10)})),
                     "power", x="N", holdout="largest:2", method="map", compare_point=True)

@@ -9,9 +9,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import bayescale as bs
-from bayescale.fitting import configure
+from bayescale.data.simulate import chinchilla_design, simulate_runs
 from bayescale.model import build_model
-from bayescale.simulate import chinchilla_design, simulate_runs
+from bayescale.workflow import configure
 
 MUENNIGHOFF = {"A": math.exp(6.255414), "B": math.exp(7.3049974), "E": math.exp(0.6254804),
                "alpha": 0.3526596, "beta": 0.3526596, "R_D_star": 15.387756,
@@ -122,7 +122,7 @@ def test_data_constrained_reduces_to_chinchilla_without_repetition():
 def test_compute_law_states_its_convention():
     law = bs.get_law("compute", k=8)
     assert law.to_dict() == {"name": "compute", "k": 8.0}
-    runs = bs.fitting.configure(pd.DataFrame({"N": [1e8, 2e8], "D": [1e9, 3e9],
+    runs = bs.configure(pd.DataFrame({"N": [1e8, 2e8], "D": [1e9, 3e9],
                                               "loss": [3.0, 2.8]}), law)[1]
     np.testing.assert_allclose(runs.values("C"), [8e17, 4.8e18])
     assert runs.notes == ("C derived as 8·N·D",)
@@ -354,7 +354,7 @@ def test_beta_predictive_quantiles_are_fast_and_right_for_huge_precision():
     quantile used there agrees with it to high precision."""
     from scipy.special import betaincinv
 
-    from bayescale.likelihoods import get_likelihood
+    from bayescale.model.likelihoods import get_likelihood
 
     lik = get_likelihood("beta", response="accuracy")
     location = np.array([[0.3, 0.9], [0.5, 0.99]])

@@ -8,8 +8,8 @@ import pytest
 
 import bayescale as bs
 from bayescale.cli import main
+from bayescale.data.simulate import chinchilla_design, simulate_runs
 from bayescale.errors import DataError, SpecError
-from bayescale.simulate import chinchilla_design, simulate_runs
 from bayescale.testing import EPOCH_CHINCHILLA
 
 
@@ -53,7 +53,7 @@ def test_a_groups_seed_depends_on_its_name_not_its_position(grouped):
 def test_empty_group_values_are_refused(grouped):
     bad = grouped.astype({"task": object})
     bad.loc[4, "task"] = None
-    with pytest.raises(DataError, match=r"--by: column 'task' is empty in row\(s\) 5"):
+    with pytest.raises(DataError, match=r"by='task': the column is empty in row\(s\) 5"):
         bs.fit_many(bad, "chinchilla", by="task", method="map", progress=False)
 
 
@@ -76,7 +76,7 @@ def test_mapping_input_and_errors_name_the_group(grouped):
     bad.loc[bad.task == "mid lab", "loss"] = -1.0
     with pytest.raises(DataError, match=r"group 'mid lab': column 'loss', rows 1, 2, 3"):
         bs.fit_many(bad, "chinchilla", by="task", method="map", progress=False)
-    with pytest.raises(DataError, match="--by: column 'nope' not found"):
+    with pytest.raises(DataError, match="by='nope': no such column"):
         bs.fit_many(grouped, "chinchilla", by="nope", progress=False)
     with pytest.raises(SpecError, match="name the grouping column"):
         bs.fit_many(grouped, "chinchilla", progress=False)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import bayescale as bs
+from bayescale.data.simulate import chinchilla_design, simulate_runs
 from bayescale.errors import DataError, SpecError
-from bayescale.simulate import chinchilla_design, simulate_runs
 from bayescale.testing import EPOCH_CHINCHILLA
 
 
@@ -52,7 +52,7 @@ def test_fit_rejects_bad_arguments_before_sampling(runs):
 
 
 def test_configure_reports_derivations(runs):
-    spec, r = bs.fitting.configure(runs[["N", "C", "loss"]], "chinchilla")
+    spec, r = bs.configure(runs[["N", "C", "loss"]], "chinchilla")
     assert r.notes == ("D derived as C/(6·N)",)
     np.testing.assert_allclose(r.values("D"), runs["D"], rtol=1e-12)
     assert spec.reference["N"] == pytest.approx(np.exp(np.log(runs["N"]).mean()))

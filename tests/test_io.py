@@ -6,7 +6,7 @@ import xarray as xr
 
 import bayescale as bs
 from bayescale.errors import FileFormatError
-from bayescale.io import SCHEMA_VERSION
+from bayescale.results.io import SCHEMA_VERSION
 
 
 def test_save_load_predict_identical(tmp_path, chinchilla_fit):
@@ -22,7 +22,7 @@ def test_save_load_predict_identical(tmp_path, chinchilla_fit):
 
 
 def test_prior_predictive_round_trip(tmp_path):
-    from bayescale.simulate import chinchilla_design, simulate_runs
+    from bayescale.data.simulate import chinchilla_design, simulate_runs
     from bayescale.testing import EPOCH_CHINCHILLA
 
     df = simulate_runs("chinchilla", EPOCH_CHINCHILLA, chinchilla_design())
@@ -68,7 +68,7 @@ def test_not_a_bayescale_file(tmp_path):
 
 
 def test_future_schema_is_refused(tmp_path, chinchilla_fit):
-    from bayescale.io import to_datatree
+    from bayescale.results.io import to_datatree
 
     dt = to_datatree(chinchilla_fit)
     meta = json.loads(dt.attrs["bayescale"])

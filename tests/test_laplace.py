@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 import bayescale as bs
-from bayescale.fitting import configure
-from bayescale.laplace import log_posterior
+from bayescale.inference.laplace import log_posterior
 from bayescale.model import build_model
 from bayescale.priors import Prior
+from bayescale.workflow import configure
 
 NATURAL_A = {"A": Prior("LogNormal", mu=6, sigma=1)}
 BOUNDED_AND_FREE_NU = {"alpha": Prior("Uniform", lower=0.1, upper=1.0),
@@ -25,7 +25,7 @@ def test_numpy_log_posterior_equals_the_pymc_model(likelihood, priors):
     model = build_model(spec, runs)
     logp = model.compile_logp()
     f = log_posterior(spec, runs)
-    names = spec.z_names()
+    names = spec.sampling.z_names()
     rng = np.random.default_rng(0)
     start = np.array([model.initial_point()[n] for n in names])
     points = start + rng.normal(0, 0.5, (4, len(names)))
@@ -81,7 +81,7 @@ def test_map_is_reproducible_and_fast_enough_to_loop():
 
 def test_map_without_any_finite_point_is_a_clear_error():
     from bayescale.errors import SpecError
-    from bayescale.laplace import fit_laplace
+    from bayescale.inference.laplace import fit_laplace
 
     spec, runs = configure("data/chinchilla_runs.csv", "chinchilla")
     runs.table.loc[0, "loss"] = np.inf  # corrupt after validation: the posterior is -inf

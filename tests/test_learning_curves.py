@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 import bayescale as bs
-from bayescale.fitting import configure
-from bayescale.laplace import log_posterior
+from bayescale.inference.laplace import log_posterior
 from bayescale.model import build_model
 from bayescale.testing import EPOCH_CHINCHILLA
+from bayescale.workflow import configure
 
 TAU = 0.02
 
@@ -32,7 +32,8 @@ def test_needs_a_run_column():
         configure(df, "learning_curve")
     spec, runs = configure(checkpoints(), "learning_curve", columns="run=run_name")
     assert spec.n_groups == 12 and runs.groups[1][:2] == ["run-0", "run-1"]
-    assert "run_effect_z" in spec.z_names() and spec.z_sizes()["run_effect_z"] == 12
+    assert "run_effect_z" in spec.sampling.z_names()
+    assert spec.sampling.z_sizes()["run_effect_z"] == 12
 
 
 def test_graph_and_numpy_agree_with_run_effects():
@@ -46,7 +47,8 @@ def test_graph_and_numpy_agree_with_run_effects():
     for _ in range(3):
         point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in start.items()}
         points.append(point)
-    flat = np.array([np.concatenate([np.ravel(p[n]) for n in spec.z_names()]) for p in points])
+    names = spec.sampling.z_names()
+    flat = np.array([np.concatenate([np.ravel(p[n]) for n in names]) for p in points])
     ours = f(flat)
     theirs = np.array([logp(p) for p in points])
     np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], rtol=1e-9, atol=1e-8)

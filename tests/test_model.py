@@ -7,11 +7,11 @@ import pytest
 from scipy import stats
 
 from bayescale.data import Runs
+from bayescale.data.simulate import chinchilla_design, simulate_runs
 from bayescale.errors import SpecError
 from bayescale.laws import get_law
-from bayescale.model import Coordinate, ModelSpec, build_model
+from bayescale.model import Coordinate, ModelSpec, block_forward, build_model
 from bayescale.priors import Prior
-from bayescale.simulate import chinchilla_design, simulate_runs
 from bayescale.testing import EPOCH_CHINCHILLA, FOUNDING_EXAMPLE
 
 
@@ -72,7 +72,7 @@ def _manual_logp(spec, runs, point, lik="studentt", extra=None):
     sampled as slopes at the pivot, log alpha = z + log L_ref − log A_ref with
     L_ref = E + A_ref + B_ref (Jacobian term log alpha)."""
     ref = spec.reference
-    e, (a_ref, b_ref), log_jac = spec.block_forward(
+    e, (a_ref, b_ref), log_jac = spec.sampling.block_forward(
         np, point["loss_ref_z"], point["E_z"], [point["A_z"]], spec.loss_min)
     th = {"E": e, "sigma": math.exp(point["sigma_z"])}
     l_ref = e + a_ref + b_ref
@@ -148,8 +148,8 @@ def test_fixed_parameters_are_not_sampled():
 def test_new_data_or_prior_values_keep_the_structure():
     spec1, _, _ = make(seed=0)
     spec2, _, _ = make(seed=1, priors={"alpha": Prior("LogNormal", mu=-1, sigma=0.3)})
-    assert list(spec1.settings()) == list(spec2.settings())
-    assert spec1.settings() != spec2.settings()
+    assert list(spec1.sampling.settings()) == list(spec2.sampling.settings())
+    assert spec1.sampling.settings() != spec2.sampling.settings()
 
 
 @pytest.mark.parametrize("priors, match", [
@@ -190,11 +190,11 @@ def test_new_data_and_settings_through_set_data_equal_a_fresh_model():
     df2 = simulate_runs("chinchilla", EPOCH_CHINCHILLA, chinchilla_design(n_sizes=4), seed=9)
     runs2 = Runs.from_frame(df2, ["N", "D"])
     spec2 = ModelSpec.resolve(spec1.law, "studentt", None, runs2)
-    assert spec2.structure() == spec1.structure() and runs2.n != runs1.n
+    assert spec2.sampling.structure() == spec1.sampling.structure() and runs2.n != runs1.n
     with model:
         pm.set_data({"log_N": runs2.log("N"), "log_D": runs2.log("D"),
                      "observed_value": np.log(runs2.loss),
-                     "settings": np.fromiter(spec2.settings().values(), float)},
+                     "settings": np.fromiter(spec2.sampling.settings().values(), float)},
                     coords={"run": np.arange(runs2.n)})
     fresh = build_model(spec2, runs2)
     reused, rebuilt = model.compile_logp(), fresh.compile_logp()
@@ -245,10 +245,10 @@ def test_pivot_block_jacobian_by_finite_differences(k):
         z[0] += 1.0
 
         def forward(v, loss_min=loss_min):
-            e, amps, _ = ModelSpec.block_forward(np, v[0], v[1], list(v[2:]), loss_min)
+            e, amps, _ = block_forward(np, v[0], v[1], list(v[2:]), loss_min)
             return np.array([e, *amps])
 
-        _, amps, log_jac = ModelSpec.block_forward(np, z[0], z[1], list(z[2:]), loss_min)
+        _, amps, log_jac = block_forward(np, z[0], z[1], list(z[2:]), loss_min)
         h = 1e-6
         jac = np.column_stack([(forward(z + h * np.eye(k + 1)[i]) -
                                 forward(z - h * np.eye(k + 1)[i])) / (2 * h)
@@ -259,14 +259,14 @@ def test_pivot_block_jacobian_by_finite_differences(k):
 
 def test_pivot_block_round_trip_and_eligibility():
     spec, _, _ = make()
-    assert spec.pivot_block() is not None
-    z_loss, z_floor, z_shares = spec.block_inverse(1.2, [0.4, 0.9])
-    e, amps, _ = spec.block_forward(np, z_loss, z_floor, z_shares, spec.loss_min)
+    assert spec.sampling.pivot_block() is not None
+    z_loss, z_floor, z_shares = spec.sampling.block_inverse(1.2, [0.4, 0.9])
+    e, amps, _ = spec.sampling.block_forward(np, z_loss, z_floor, z_shares, spec.loss_min)
     assert e == pytest.approx(1.2) and amps == pytest.approx([0.4, 0.9])
     # narrower E prior, fixed or bounded amplitude: per-parameter coordinates instead
-    assert make(priors={"E": Prior("Uniform", lower=1.0, upper=1.5)})[0].pivot_block() is None
-    assert make(priors={"A_ref": 0.5})[0].pivot_block() is None
-    assert make(priors={"B_ref": Prior("Uniform", lower=0.1, upper=2)})[0].pivot_block() is None
+    for priors in ({"E": Prior("Uniform", lower=1.0, upper=1.5)}, {"A_ref": 0.5},
+                   {"B_ref": Prior("Uniform", lower=0.1, upper=2)}):
+        assert make(priors=priors)[0].sampling.pivot_block() is None
 
 
 def test_structure_separates_specs_that_need_different_graphs():
@@ -276,19 +276,19 @@ def test_structure_separates_specs_that_need_different_graphs():
                                                 lower=0.0)})
     above, _, _ = make(priors={"alpha": Prior("TruncatedNormal", mu=0.3, sigma=0.1,
                                               lower=0.05)})
-    assert at_zero.structure() != above.structure()
+    assert at_zero.sampling.structure() != above.sampling.structure()
     spec, _, _ = make()
     reloaded = ModelSpec.from_dict(json.loads(json.dumps(spec.to_dict(), sort_keys=True)))
-    assert reloaded.structure() == spec.structure()
-    assert reloaded.settings() == spec.settings()
+    assert reloaded.sampling.structure() == spec.sampling.structure()
+    assert reloaded.sampling.settings() == spec.sampling.settings()
 
 
 def test_fixed_natural_amplitude_on_a_two_term_law():
     spec, runs, model = make(priors={"B": 2000.0})
-    assert spec.pivot_block() is None
-    assert all(spec.slope_pair(p) is None for p in spec.params)
+    assert spec.sampling.pivot_block() is None
+    assert all(spec.sampling.slope_pair(p) is None for p in spec.params)
     assert np.isfinite(model.compile_logp()(model.initial_point()))
-    from bayescale.laplace import log_posterior
+    from bayescale.inference.laplace import log_posterior
 
-    z = np.array([[model.initial_point()[n] for n in spec.z_names()]])
+    z = np.array([[model.initial_point()[n] for n in spec.sampling.z_names()]])
     assert np.isfinite(log_posterior(spec, runs)(z)).all()

@@ -9,12 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bayescale import optimal as opt
-from bayescale.baselines import isoflop_budgets, isoflop_parabola
 from bayescale.cli import main
+from bayescale.data.simulate import simulate_runs
+from bayescale.decisions.design import isoflop_design
 from bayescale.errors import DataError, SpecError
+from bayescale.evaluation.baselines import isoflop_budgets, isoflop_parabola
 from bayescale.laws import get_law
 from bayescale.priors import Prior
-from bayescale.simulate import isoflop_design, simulate_runs
 from bayescale.testing import EPOCH_CHINCHILLA, fake_fit
 
 CHIN = get_law("chinchilla")

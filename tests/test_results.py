@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayescale.checks import EXTRAPOLATION_FACTOR
+from bayescale.diagnostics.checks import EXTRAPOLATION_FACTOR
 from bayescale.errors import DataError, ExtrapolationWarning, SpecError
 from bayescale.results import SUMMARY_COLUMNS
 from bayescale.testing import EPOCH_CHINCHILLA, fake_fit
@@ -106,7 +106,7 @@ def test_diagnostics_that_cannot_be_computed_are_reported():
 
 
 def test_collinear_design_is_reported():
-    from bayescale.simulate import simulate_runs
+    from bayescale.data.simulate import simulate_runs
 
     design = pd.DataFrame({"N": np.geomspace(1e7, 1e9, 12)})
     design["D"] = 20 * design["N"]

@@ -8,7 +8,7 @@ import pytest
 
 import bayescale as bs
 from bayescale.cli import main
-from bayescale.simulate import chinchilla_design, simulate_runs
+from bayescale.data.simulate import chinchilla_design, simulate_runs
 from bayescale.testing import EPOCH_CHINCHILLA, FOUNDING_EXAMPLE
 
 from .conftest import ROOT
@@ -120,10 +120,10 @@ def test_full_surface_fit_of_isoflop_grids_beats_the_parabola():
     """Noise-free isoFLOP grids (±8x, 1e17..1e21) on the asymmetric surface (modeling.md §3.1),
     losses logged to 4 decimals: the posterior median of D*(1e24) is within 0.5% of the truth;
     the parabola baseline is off by the published -13.9%."""
-    from bayescale.baselines import isoflop_parabola
+    from bayescale.decisions.design import isoflop_design
+    from bayescale.decisions.tables import allocation_draws
+    from bayescale.evaluation.baselines import isoflop_parabola
     from bayescale.laws import get_law
-    from bayescale.optimal import allocation_draws
-    from bayescale.simulate import isoflop_design
 
     surface = {"E": 1.69, "A": 400.0, "B": 400.0, "alpha": 0.465, "beta": 0.155}
     truth = allocation_draws(get_law("chinchilla"), {k: np.array([v]) for k, v in
@@ -142,7 +142,7 @@ def test_llama3_isoflops_token_exponent(shared_data):
     """Llama 3's isoFLOP points (digitised): the paper's parabola fit gives D* ~ C^0.53. The
     full-surface posterior's b (report: median and 95% interval in the closing note) is
     close; our parabola baseline on the same points reproduces 0.53."""
-    from bayescale.baselines import isoflop_parabola
+    from bayescale.evaluation.baselines import isoflop_parabola
 
     df = pd.read_csv(shared_data / "llama3_isoflops.csv")[["N", "D", "C", "loss"]]
     fit = bs.fit(df, law="chinchilla", random_seed=1)

@@ -125,7 +125,7 @@ def get_law(name: str | Law, *, available: Iterable[str] | None = None, **option
             options["x"] = have[0] if have else _DEFAULT_X.get(str(name), "C")
         else:
             raise SpecError(
-                f"law {name!r} uses one input: choose N, D or C (CLI --x, Python x=); "
+                f"law {name!r} uses one input: choose N, D or C with x=; "
                 f"the data has {', '.join(have) if have else 'none of N, D, C'}"
             )
     try:

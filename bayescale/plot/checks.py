@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate import COVERAGE_PROBS
+from ..evaluation.backtest import COVERAGE_PROBS
 
 
 def calibration(result: Any, *, ax: Any = None) -> Any:

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..predict import parse_point, path_axis, percent
+from ..data.points import parse_point, percent
+from ..results.predict import path_axis
 
 _INPUT_LABEL = {"N": "parameters N", "D": "training tokens D", "C": "training compute C (FLOPs)",
                 "U": "unique tokens U", "loss": "loss"}

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import extrapolation_warning
+from ..data.points import percent
+from ..decisions.allocation import has_allocation
+from ..decisions.tables import frontier_bands
+from ..diagnostics.checks import extrapolation_warning
 from ..errors import ExtrapolationWarning, SpecError
-from ..optimal import frontier_bands, has_allocation
-from ..predict import percent
 
 
 def compute_range(fit: Any, compute: Sequence[float] | None, n: int = 80) -> np.ndarray:

@@ -6,10 +6,10 @@ group (the public parameters that vary) and a numeric ``sample_stats`` group (``
 
 * ``nutpie`` (default): nutpie's NUTS on the numba back-end with a low-rank mass matrix. The
   compiled model is kept per model *structure* (law, likelihood, prior families, coordinates;
-  :meth:`~bayescale.model.ModelSpec.structure`) for the life of the process; a new dataset or new
-  prior values are swapped in with ``with_data`` and sample without compiling again (0.5 s
-  instead of ~20 s on 240 runs). PyTensor's numba cache in ``~/.pytensor`` also shortens the
-  first compile of every later process.
+  :meth:`~bayescale.model.coordinates.Sampling.structure`) for the life of the process; a new
+  dataset or new prior values are swapped in with ``with_data`` and sample without compiling
+  again (0.5 s instead of ~20 s on 240 runs). PyTensor's numba cache in ``~/.pytensor`` also
+  shortens the first compile of every later process.
 * ``pymc``: PyMC's own NUTS (``pm.sample(nuts_sampler="pymc")``), ~10x slower, kept as a
   cross-check.
 * ``numpyro``: NumPyro's NUTS through PyMC on JAX (``pip install 'bayescale[jax]'``).
@@ -30,9 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SpecError
+from ..errors import SpecError
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
+#: ``mcmc``: NUTS; ``map``: the posterior mode and a Laplace approximation (approximate).
+METHODS = ("mcmc", "map")
 
 _KEEP_STATS = ("diverging", "n_steps", "depth", "tree_depth", "maxdepth_reached",
                "reached_max_treedepth", "step_size", "energy", "lp", "mean_tree_accept",
@@ -55,8 +57,12 @@ class SamplerSettings:
     target_accept: float = 0.9
     random_seed: int | None = None
     progress: bool = False
+    method: str = "mcmc"
 
     def validated(self) -> SamplerSettings:
+        if self.method not in METHODS:
+            raise SpecError(f"unknown method {self.method!r}; choose one of "
+                            f"{', '.join(METHODS)}")
         if self.sampler not in SAMPLERS:
             raise SpecError(f"unknown sampler {self.sampler!r}; choose one of "
                             f"{', '.join(SAMPLERS)}")
@@ -79,6 +85,7 @@ class SamplerSettings:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("progress")
+        out.pop("method")  # stored beside the settings, as the fit's method
         return out
 
 
@@ -101,9 +108,9 @@ def compiled_model(spec: Any, runs: Any) -> tuple[Any, float]:
     Returns (compiled model, seconds spent compiling: 0 when reused)."""
     import nutpie
 
-    from .model import build_model, model_inputs
+    from ..model.graph import build_model, model_inputs
 
-    key = spec.structure()
+    key = spec.sampling.structure()
     seconds = 0.0
     with _COMPILED_LOCK:
         compiled = _COMPILED.get(key)
@@ -123,7 +130,7 @@ def _sample_nutpie(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[
     import nutpie
 
     compiled, compile_seconds = compiled_model(spec, runs)
-    init = spec.initial_point()
+    init = spec.sampling.initial_point()
     x0 = np.zeros(compiled.n_dim)
     for name, where, _ in zip(*compiled.shape_info, strict=False):
         if name in init:  # the value variables (the rest of shape_info are expanded ones)
@@ -142,7 +149,7 @@ def _sample_nutpie(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[
 def _sample_pymc(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[str, float]]:
     import pymc as pm
 
-    from .model import build_model
+    from ..model.graph import build_model
 
     if s.sampler == "numpyro":
         try:

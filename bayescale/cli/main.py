@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._version import __version__
-from .errors import BayescaleError, BayescaleWarning
-from .inference import SAMPLERS
-from .likelihoods import LIKELIHOODS
+from .._version import __version__
+from ..errors import BayescaleError, BayescaleWarning
+from ..inference.samplers import SAMPLERS
+from ..model.likelihoods import LIKELIHOODS
 
 EPILOG_OPTIMAL = """examples:
   bayescale optimal fit.nc --compute 1e22,1e24,3.8e25
@@ -496,7 +496,7 @@ def _text_table(df: Any, columns: Sequence[str], headers: Sequence[str],
 
 
 def summary_text(fit: Any, prob: float) -> str:
-    from .predict import percent
+    from ..data.points import percent
 
     table = fit.summary(prob=prob)
     pct = f"{percent(prob)}%"
@@ -555,18 +555,19 @@ def cmd_fit(args: argparse.Namespace) -> int:
         return _fit_groups(args)
     if args.workers:
         raise BayescaleError("--workers applies to --by only")
-    from .fitting import check_size, configure, sample_fit
-    from .io import NETCDF_SUFFIXES, check_writable, save
+    from ..inference.run import sample_fit
+    from ..results.io import NETCDF_SUFFIXES, check_writable, save
+    from ..workflow import apply_discrepancy, plan_fit
 
     out = check_writable(args.output, overwrite=args.force, flag="--force",
                          suffixes=NETCDF_SUFFIXES)
-    spec, runs = configure(args.runs, args.law, likelihood=args.likelihood, priors=args.priors,
-                           columns=args.columns, x=args.x, query=args.query,
-                           law_options=_law_options(args))
-    settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains,
-                "random_seed": args.seed, "target_accept": args.target_accept,
-                "sampler": args.sampler, "method": args.method}
-    check_size(spec, runs)
+    config, settings, spec, runs, setting = plan_fit(
+        args.runs, args.law, discrepancy=args.discrepancy, likelihood=args.likelihood,
+        priors=args.priors, columns=args.columns, x=args.x, query=args.query,
+        law_options=_law_options(args) or None, draws=args.draws, tune=args.tune,
+        chains=args.chains, random_seed=args.seed, target_accept=args.target_accept,
+        sampler=args.sampler, method=args.method,
+        progress=sys.stderr.isatty() and not args.quiet)
     _say(args, f"bayescale {__version__}: fitting {spec.law.name} ({spec.likelihood.name} "
                f"likelihood) to {runs.n} runs from {args.runs}")
     for note in runs.notes:
@@ -576,10 +577,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
                "  approximate fit: posterior mode + Laplace approximation (no MCMC)...")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = sample_fit(spec, runs, progress=sys.stderr.isatty() and not args.quiet,
-                            **settings)
-        if args.discrepancy is not None:
-            result = result.with_discrepancy(args.discrepancy)
+        result = sample_fit(spec, runs, settings, config=config)
+        if setting is not None:
+            result = apply_discrepancy(result, setting, config, settings)
             disc = result.discrepancy
             if disc is not None:
                 _say(args, f"  model discrepancy: delta = {disc.delta:.3g} per e-fold of "
@@ -613,9 +613,9 @@ def _safe_name(name: Any) -> str:
 def _fit_groups(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .fitting import fit_many, split_groups
-    from .io import atomic_write, save
-    from .predict import percent
+    from ..data.points import percent
+    from ..results.io import atomic_write, save
+    from ..workflow import fit_many, split_groups
 
     folder = Path(args.output)
     if folder.suffix.lower() in (".nc", ".nc4", ".netcdf") or (folder.exists() and
@@ -691,7 +691,7 @@ def _fit_groups(args: argparse.Namespace) -> int:
 
 
 def _print_warnings(caught: Sequence[warnings.WarningMessage]) -> None:
-    from .errors import BayescaleWarning
+    from ..errors import BayescaleWarning
 
     seen = set()
     for w in caught:
@@ -701,7 +701,7 @@ def _print_warnings(caught: Sequence[warnings.WarningMessage]) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from .io import load
+    from ..results.fit import load
 
     fit = load(args.fit)
     if args.format == "json":
@@ -720,9 +720,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .data import parse_columns, read_table
-    from .io import atomic_write, check_writable, load
-    from .predict import parse_point, percent, require_inputs
+    from ..data.points import parse_point, percent, require_inputs
+    from ..data.runs import parse_columns, read_table
+    from ..results.fit import load
+    from ..results.io import atomic_write, check_writable
 
     out = (check_writable(args.output, overwrite=args.force, flag="--force")
            if args.output else None)
@@ -775,9 +776,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .io import atomic_write, check_writable, load
-    from .plot import extrapolation
-    from .predict import parse_point, require_inputs
+    from ..data.points import parse_point, require_inputs
+    from ..plot import extrapolation
+    from ..results.fit import load
+    from ..results.io import atomic_write, check_writable
 
     out = check_writable(args.output, overwrite=args.force, flag="--force")
     fmt = out.suffix.lower().lstrip(".") or "png"
@@ -854,7 +856,7 @@ def _emit(args: argparse.Namespace, tables: dict[str, Any], text: Any) -> None:
     """Write CSV (-o), or print CSV / JSON / text."""
     import pandas as pd
 
-    from .io import atomic_write
+    from ..results.io import atomic_write
 
     if args.output:
         frames = [t.assign(table=name) for name, t in tables.items()]
@@ -877,9 +879,10 @@ def _emit(args: argparse.Namespace, tables: dict[str, Any], text: Any) -> None:
 
 
 def cmd_optimal(args: argparse.Namespace) -> int:
-    from .io import check_writable, load
-    from .optimal import Cost
-    from .predict import parse_point, percent
+    from ..data.points import parse_point, percent
+    from ..decisions.cost import Cost
+    from ..results.fit import load
+    from ..results.io import check_writable
 
     modes = [m for m in ("compute", "target_loss", "stop", "run")
              if getattr(args, m) is not None]
@@ -991,7 +994,7 @@ def cmd_optimal(args: argparse.Namespace) -> int:
 def _parabola_table(fit: Any, compute: Sequence[float], k: float | None) -> Any:
     import pandas as pd
 
-    from .baselines import isoflop_parabola
+    from ..evaluation.baselines import isoflop_parabola
 
     runs = fit.runs.table
     if not {"N", "D", "C"} <= set(runs.columns):
@@ -1070,8 +1073,8 @@ def _write_frontier(fit: Any, compute: Sequence[float], k: float | None, unique:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .io import atomic_write
-    from .plot import frontier
+    from ..plot import frontier
+    from ..results.io import atomic_write
 
     fmt = path.suffix.lower().lstrip(".") or "png"
     if fmt not in ("png", "pdf", "svg"):
@@ -1083,7 +1086,8 @@ def _write_frontier(fit: Any, compute: Sequence[float], k: float | None, unique:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .io import atomic_write, check_writable, load
+    from ..results.fit import load
+    from ..results.io import atomic_write, check_writable
 
     plot_path = (check_writable(args.plot, overwrite=args.force, flag="--force")
                  if args.plot else None)
@@ -1103,7 +1107,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             matplotlib.use("Agg")
             import matplotlib.pyplot as plt
 
-            from .plot import ppc
+            from ..plot import ppc
 
             axes = ppc(fit)
             fig = axes[0].figure
@@ -1145,8 +1149,8 @@ def _fit_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from .evaluate import backtest, check_holdout_text
-    from .io import atomic_write, check_writable
+    from ..evaluation.backtest import backtest, check_holdout_text
+    from ..results.io import atomic_write, check_writable
 
     check_holdout_text(args.holdout)
     out = (check_writable(args.output, overwrite=args.force, flag="--force")
@@ -1215,8 +1219,8 @@ def _write_calibration(result: Any, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .io import atomic_write
-    from .plot import calibration
+    from ..plot import calibration
+    from ..results.io import atomic_write
 
     ax = calibration(result)
     atomic_write(path, lambda tmp: ax.figure.savefig(tmp, dpi=150,
@@ -1227,9 +1231,10 @@ def _write_calibration(result: Any, path: Path) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .evaluate import check_holdout_text, compare, lfo
-    from .fitting import fit as run_fit
-    from .predict import parse_point
+    from ..data.points import parse_point
+    from ..evaluation.backtest import check_holdout_text
+    from ..evaluation.compare import compare, lfo
+    from ..workflow import fit as run_fit
 
     laws = [x.strip() for x in args.laws.split(",") if x.strip()]
     if len(laws) < 2:
@@ -1239,7 +1244,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.holdout.lower() != "none":
         check_holdout_text(args.holdout)
     points = [parse_point(a) for a in (args.at or [])]  # checked before any fit
-    from .fitting import configure
+    from ..workflow import configure
 
     for name in laws:  # each law can read these runs (columns, options) before sampling
         configure(args.runs, name, likelihood=args.likelihood, priors=args.priors,
@@ -1262,8 +1267,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                                query=args.query, **settings)
     averaged = None
     if args.at:
-        from .evaluate import ModelAverage
-        from .predict import parse_point
+        from ..data.points import parse_point
+        from ..evaluation.compare import ModelAverage
 
         # LOO stacking uses every run; leave-future-out scores only the few held-out runs, so
         # its weights swing to all-or-nothing: they are reported, not used for the average
@@ -1316,9 +1321,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .io import atomic_write, check_writable, load
-    from .predict import parse_point, require_inputs
-    from .report import build, latex_table, write
+    from ..data.points import parse_point, require_inputs
+    from ..report import build, latex_table, write
+    from ..results.fit import load
+    from ..results.io import atomic_write, check_writable
 
     if args.format == "latex":
         out = (check_writable(args.output, overwrite=args.force, flag="--force")
@@ -1392,10 +1398,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from .io import atomic_write, check_writable
-    from .laws import get_law
-    from .simulate import chinchilla_design, isoflop_design, simulate_runs
-    from .testing import EPOCH_CHINCHILLA, FOUNDING_EXAMPLE
+    from ..data.simulate import chinchilla_design, isoflop_design, simulate_runs
+    from ..laws import get_law
+    from ..results.io import atomic_write, check_writable
+    from ..testing import EPOCH_CHINCHILLA, FOUNDING_EXAMPLE
 
     out = (check_writable(args.output, overwrite=args.force, flag="--force")
            if args.output else None)
@@ -1455,8 +1461,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from . import datasets
-    from .io import atomic_write, check_writable
+    from ..data import datasets
+    from ..results.io import atomic_write, check_writable
 
     if args.action == "list":
         table = datasets.available()
@@ -1497,7 +1503,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def cmd_laws(args: argparse.Namespace) -> int:
-    from .laws import describe_laws
+    from ..laws import describe_laws
 
     if args.json:
         print(json.dumps(describe_laws(), indent=2))

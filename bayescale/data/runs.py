@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, SpecError
-from .laws.base import INPUTS, MEASURED_INPUTS, Scales
+from ..errors import DataError, SpecError
+from ..laws.base import INPUTS, MEASURED_INPUTS, Scales
 
 #: FLOPs per parameter per token in ``C = k·N·D`` (Kaplan/Hoffmann convention).
 COMPUTE_K = 6.0
@@ -44,16 +45,16 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
             if not part.strip():
                 continue
             if "=" not in part:
-                raise SpecError(f"--columns: expected FIELD=COLUMN, got {part.strip()!r}")
+                raise SpecError(f"columns={spec!r}: expected FIELD=COLUMN, got {part.strip()!r}")
             key, _, value = part.partition("=")
             items.append((key.strip(), value.strip()))
     out: dict[str, str] = {}
     for key, value in items:
         if key not in (*CANONICAL, RUN):
-            raise SpecError(f"--columns: unknown field {key!r}; use "
+            raise SpecError(f"columns: unknown field {key!r}; use "
                             f"{', '.join((*CANONICAL, RUN))}")
         if not value:
-            raise SpecError(f"--columns: no column name given for {key!r}")
+            raise SpecError(f"columns: no column name given for {key!r}")
         out[key] = str(value)
     return out
 
@@ -137,7 +138,7 @@ def read_inputs(
         if parts and all(p in present for p in parts):
             to_read += parts
             continue
-        hint = f"; map yours with --columns {key}=<name>" if strict else ""
+        hint = f"; map yours with columns='{key}=<name>'" if strict else ""
         raise DataError(
             f"column {key!r} not found{where}; columns present: "
             f"{', '.join(map(str, df.columns))}{hint}"
@@ -182,7 +183,7 @@ def run_labels(df: pd.DataFrame, mapping: Mapping[str, str], source: str | None)
     if name not in df.columns:
         raise DataError(f"column {name!r} not found{where}: this law needs a run column saying "
                         "which rows (checkpoints) belong to one training run; map yours with "
-                        "--columns run=<name>")
+                        "columns='run=<name>'")
     labels = df[name]
     empty = labels.isna().to_numpy()
     if empty.any():
@@ -326,7 +327,40 @@ def filter_rows(df: pd.DataFrame, query: str) -> pd.DataFrame:
         out = df.query(query)
     except Exception as exc:  # pandas raises many types for a bad expression
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"--query {query!r} failed: {msg}") from None
+        raise DataError(f"query={query!r} failed: {msg}") from None
     if len(out) == 0:
-        raise DataError(f"--query {query!r} keeps no rows")
+        raise DataError(f"query={query!r} keeps no rows")
     return out.reset_index(drop=True)
+
+
+def split_groups(data: Any, by: str | list[str] | None,
+                 query: str | None = None) -> dict[Any, pd.DataFrame]:
+    """Split a runs table (a DataFrame or CSV path) into groups by the ``by`` column(s), or
+    filter each table of a mapping of groups; rows filtered by ``query`` first."""
+    if isinstance(data, Mapping):
+        if by is not None:
+            raise SpecError("fit_many: give either a mapping of groups or by=, not both")
+        groups = {k: (filter_rows(v, query) if query else v) for k, v in data.items()}
+        return {k: v.reset_index(drop=True) for k, v in groups.items()}
+    if isinstance(data, (str, Path)):
+        data = read_table(data)
+    if not isinstance(data, pd.DataFrame):
+        raise DataError("fit_many: data must be a DataFrame, a CSV path or a mapping of "
+                        "group name to DataFrame")
+    if by is None:
+        raise SpecError("fit_many: name the grouping column(s) with by=")
+    keys = [by] if isinstance(by, str) else list(by)
+    missing = [k for k in keys if k not in data.columns]
+    if missing:
+        raise DataError(f"by={missing[0]!r}: no such column; columns present: "
+                        f"{', '.join(map(str, data.columns))}")
+    if query:
+        data = filter_rows(data, query)
+    for key in keys:
+        empty = data[key].isna().to_numpy()
+        if empty.any():
+            rows = ", ".join(str(i + 1) for i in np.flatnonzero(empty)[:3])
+            raise DataError(f"by={key!r}: the column is empty in row(s) {rows}; every run "
+                            "needs a group")
+    return {name if len(keys) > 1 else name[0]: frame.reset_index(drop=True)
+            for name, frame in data.groupby(keys, sort=False)}

@@ -2,7 +2,7 @@
 
 A fit is an immutable result. Everything it answers is a pure function of its draws and spec,
 computed in numpy: ``summary``, ``predict``, ``bands`` and the decisions of
-:mod:`bayescale.optimal` (``optimal``, ``compute_for_loss``, ``regret``, ``stopping``).
+:mod:`bayescale.decisions` (``optimal``, ``compute_for_loss``, ``regret``, ``stopping``).
 ``save``/``bayescale.load`` round-trip it through NetCDF with no refit and no recompile.
 """
 
@@ -15,19 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import checks
-from .data import Runs
-from .model import ModelSpec
-from .predict import (
-    as_points,
-    band_table,
-    check_prob,
-    extrapolation_paths,
-    interval_table,
-    location_draws,
-    parse_point,
-    require_inputs,
-)
+from ..data.points import as_points, check_prob, parse_point, require_inputs
+from ..data.runs import Runs
+from ..decisions import tables as decisions
+from ..diagnostics import checks
+from ..model.predictive import location_draws, predictive_draws
+from ..model.spec import ModelSpec
+from . import io
+from .location import location_sample, predictive_offsets
+from .predict import band_table, extrapolation_paths, interval_table
 
 SUMMARY_COLUMNS = ("median", "mean", "sd", "lower", "upper", "r_hat", "ess_bulk", "ess_tail")
 
@@ -127,7 +123,7 @@ class ScalingFit:
         """One row per sampled parameter: median, mean, sd, the equal-tailed ``prob`` interval
         (``lower``, ``upper``), R-hat and bulk/tail ESS. ``attrs`` holds ``prob``, the interval
         kind and the fixed parameters."""
-        from ._arviz import convergence
+        from ..diagnostics._arviz import convergence
 
         prob = check_prob(prob)
         ds = self.draws_dataset
@@ -170,7 +166,7 @@ class ScalingFit:
         """
         import warnings
 
-        from .errors import ExtrapolationWarning
+        from ..errors import ExtrapolationWarning
 
         if isinstance(points, str):
             points = [parse_point(points)]
@@ -179,7 +175,7 @@ class ScalingFit:
                 require_inputs(p, self.law, "point")
         table = as_points(points, self.law, columns=self.runs.columns)
         draws = self.draws()
-        offset, new_run_sd = self._offsets(table, draws)
+        offset, new_run_sd = predictive_offsets(self, table, draws)
         out = interval_table(table, self.law, self.likelihood, draws, prob, offset=offset,
                              new_run_sd=new_run_sd)
         for key, largest in self.runs.maxima().items():
@@ -205,55 +201,31 @@ class ScalingFit:
 
     @property
     def discrepancy(self) -> Any:
-        """The model-discrepancy term (:class:`bayescale.discrepancy.Discrepancy`) or None."""
+        """The model-discrepancy term
+        (:class:`~bayescale.results.discrepancy.Discrepancy`) or None."""
         from .discrepancy import Discrepancy
 
         data = self.meta.get("discrepancy")
         return Discrepancy.from_dict(data) if data else None
 
     def with_discrepancy(self, discrepancy: Any) -> ScalingFit:
-        """A copy whose predictions include ``discrepancy`` (a Discrepancy, ``"auto"`` to
-        learn it from the runs by leave-future-out, a number δ, or None to remove it)."""
+        """A copy whose predictions include ``discrepancy``: a
+        :class:`~bayescale.results.discrepancy.Discrepancy`, a number δ, or None to remove it.
+        Nothing is refitted; to learn δ from the runs (which refits) use
+        :func:`bayescale.evaluation.learn_discrepancy` or ``bayescale.fit(...,
+        discrepancy="auto")``."""
         from .discrepancy import Discrepancy, resolve
 
         if not isinstance(discrepancy, Discrepancy):
-            discrepancy = resolve(discrepancy, self.runs.table, self.law,
-                                  likelihood=self.likelihood.name,
-                                  priors=dict(self.spec.priors),
-                                  law_options=self.law.options() or None)
+            discrepancy = resolve(discrepancy, self.runs.table, self.law)
         meta = {**self.meta, "discrepancy": discrepancy.to_dict() if discrepancy else None}
         return ScalingFit(self.dt, self.spec, self.runs, meta)
 
-    def _offsets(self, table: pd.DataFrame, draws: Mapping[str, np.ndarray]
-                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Run effects and model discrepancy for prediction points: see :meth:`_run_offsets`
-        and :mod:`bayescale.discrepancy` (zero inside the data, growing beyond it)."""
-        offset, new_run_sd = self._run_offsets(table, draws)
-        disc = self.discrepancy
-        if disc is not None and disc.delta > 0 and disc.input in table:
-            n = len(next(iter(draws.values())))
-            extra = disc.offsets(table, n)
-            offset = extra if offset is None else offset + extra
-        return offset, new_run_sd
-
-    def _run_offsets(self, table: pd.DataFrame, draws: Mapping[str, np.ndarray]
-                     ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Run effects for prediction points: a fitted run's own (points with its label in a
-        ``run`` column), else a new run's (its sd ``tau``, in the predictive only)."""
-        if not self.spec.n_groups:
-            return None, None
-        n = len(next(iter(draws.values())))
-        known = np.full(len(table), -1)
-        effects = self.run_effects()
-        column = next((c for c in ("run", "run_id") if c in table.columns), None)
-        if column and effects is not None:
-            labels = {lab: i for i, lab in enumerate(self.runs.groups[1])}
-            known = np.array([labels.get(str(r), -1) for r in table[column]])
-        offset = np.zeros((n, len(table)))
-        if effects is not None and (known >= 0).any():
-            offset[:, known >= 0] = effects[:, known[known >= 0]]
-        new_run_sd = np.asarray(draws["tau"], dtype=float)[:, None] * (known < 0)[None, :]
-        return offset, new_run_sd
+    def predictive_offsets(self, points: pd.DataFrame, draws: Mapping[str, np.ndarray]
+                           ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """What the fit adds to the law's location at ``points`` (run effects, discrepancy):
+        see :func:`bayescale.results.location.predictive_offsets`."""
+        return predictive_offsets(self, points, draws)
 
     def bands(self, to: Sequence[Mapping[str, float] | str] | None = None,
               probs: Sequence[float] = (0.5, 0.95), n: int = 120) -> pd.DataFrame:
@@ -262,54 +234,50 @@ class ScalingFit:
         targets = [parse_point(t) if isinstance(t, str) else dict(t) for t in (to or [])]
         path = extrapolation_paths(self.law, self.runs.table, targets, n=n)
         draws = self.draws()
-        offset, new_run_sd = self._offsets(path, draws)
+        offset, new_run_sd = predictive_offsets(self, path, draws)
         return band_table(path, self.law, self.likelihood, draws, probs, new_run_sd=new_run_sd,
                           offset=offset)
 
-    # -- decisions (bayescale.optimal) -------------------------------------------------------
+    # -- decisions (bayescale.decisions) -----------------------------------------------------
     def optimal(self, compute: float | Sequence[float], *, prob: float = 0.95,
                 k: float | None = None, unique: float | None = None,
                 cost: Any = None) -> pd.DataFrame:
         """Compute-optimal N*, D*, tokens per parameter, L*, exponents at each budget, per
-        draw, summarised (tidy). See :func:`bayescale.optimal.optimal`."""
-        from .optimal import optimal
+        draw, summarised (tidy). See :func:`bayescale.decisions.optimal`."""
 
-        return optimal(self, compute, prob=prob, k=k, unique=unique, cost=cost)
+        return decisions.optimal(self, compute, prob=prob, k=k, unique=unique, cost=cost)
 
     def compute_for_loss(self, target: float | Sequence[float], *, prob: float = 0.95,
                          k: float | None = None, unique: float | None = None,
                          cost: Any = None) -> pd.DataFrame:
         """Compute (and allocation) needed to reach each target loss, with P(reachable). See
-        :func:`bayescale.optimal.compute_for_loss`."""
-        from .optimal import compute_for_loss
+        :func:`bayescale.decisions.compute_for_loss`."""
 
-        return compute_for_loss(self, target, prob=prob, k=k, unique=unique, cost=cost)
+        return decisions.compute_for_loss(self, target, prob=prob, k=k, unique=unique, cost=cost)
 
     def regret(self, compute: float | Sequence[float], *, tokens_per_param: float | None = None,
                N: float | None = None, D: float | None = None, prob: float = 0.95,
                k: float | None = None, unique: float | None = None) -> pd.DataFrame:
         """Expected excess loss and wasted compute of a heuristic plan. See
-        :func:`bayescale.optimal.regret`."""
-        from .optimal import regret
+        :func:`bayescale.decisions.regret`."""
 
-        return regret(self, compute, tokens_per_param=tokens_per_param, N=N, D=D, prob=prob,
+        return decisions.regret(self, compute, tokens_per_param=tokens_per_param, N=N, D=D,
+                                prob=prob,
                       k=k, unique=unique)
 
     def probability_below(self, points: Any, target: float) -> pd.DataFrame:
-        """P(loss < target) at planned runs. See :func:`bayescale.optimal.probability_below`."""
-        from .optimal import probability_below
+        """P(loss < target) at planned runs. See :func:`bayescale.decisions.probability_below`."""
 
         if isinstance(points, str):
             points = [parse_point(points)]
-        return probability_below(self, points, target)
+        return decisions.probability_below(self, points, target)
 
     def stopping(self, N: float | Sequence[float], *, prob: float = 0.95,
                  k: float | None = None, unique: float | None = None) -> pd.DataFrame:
         """Compute-efficient stopping point of a model of size N. See
-        :func:`bayescale.optimal.stopping`."""
-        from .optimal import stopping
+        :func:`bayescale.decisions.stopping`."""
 
-        return stopping(self, N, prob=prob, k=k, unique=unique)
+        return decisions.stopping(self, N, prob=prob, k=k, unique=unique)
 
     @property
     def diagnostics(self) -> dict[str, Any]:
@@ -333,7 +301,7 @@ class ScalingFit:
     def shrinkage(self) -> pd.DataFrame:
         """Prior vs posterior sd of each sampled parameter and ``shrinkage = 1 −
         var(post)/var(prior)`` (log scale for positive parameters): near 0 means the prior,
-        not the data, sets it. See :func:`bayescale.checks.shrinkage`."""
+        not the data, sets it. See :func:`bayescale.diagnostics.checks.shrinkage`."""
         return checks.shrinkage(self.spec, self.draws())
 
     def residuals(self, prob: float = 0.95) -> pd.DataFrame:
@@ -342,16 +310,10 @@ class ScalingFit:
         interval of a new observation (``pp_lower``, ``pp_upper``), ``residual`` (observed −
         fitted on the likelihood's scale: log loss, or accuracy) and ``pit`` (the predictive
         CDF at the observation; uniform when the noise model is right)."""
-        from .predict import predictive_draws
-
         prob = check_prob(prob)
         table = self.runs.table.copy()
         draws = self.draws()
-        location = location_draws(self.law, draws, table)
-        if self.spec.n_groups:
-            effects = self.run_effects()
-            if effects is not None:
-                location = location + effects[:, self.runs.groups[0]]
+        location = location_sample(self, table, draws)  # fitted runs: their own effects
         observed = self.runs.y
         simulated = predictive_draws(self.likelihood, location, draws)
         centre = np.median(location, axis=0)
@@ -401,9 +363,7 @@ class ScalingFit:
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write to NetCDF (``.nc``; see :mod:`bayescale.io`). Refuses to replace an existing
         file unless ``overwrite=True``."""
-        from .io import save
-
-        return save(self, path, overwrite=overwrite)
+        return io.save(self, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
         what = {"prior": "prior predictive", "mcmc": "posterior",
@@ -412,3 +372,8 @@ class ScalingFit:
             f"<ScalingFit {self.law.name} ({self.likelihood.name}), {what}: "
             f"{self.n_draws} draws, {self.runs.n} runs, {len(self.warnings)} warnings>"
         )
+
+
+def load(path: str | Path) -> ScalingFit:
+    """Load a fit saved by :meth:`ScalingFit.save` (NetCDF); no refit, no recompile."""
+    return ScalingFit(*io.read(path))

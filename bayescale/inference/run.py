@@ -1,0 +1,140 @@
+"""From a resolved model to a :class:`~bayescale.results.fit.ScalingFit`: MCMC, MAP + Laplace,
+or draws from the priors. No refits, no model comparison: one model, one set of runs.
+
+Layer: ``inference``; imports ``model``, ``results`` and ``diagnostics`` (through the fit's
+checks).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import time
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .._version import __version__
+from ..data.runs import Runs
+from ..errors import InferenceWarning, SpecError
+from ..model.config import ModelConfig, check_size
+from ..model.spec import ModelSpec
+from ..results.fit import ScalingFit, make_datatree
+from . import samplers
+from .samplers import SamplerSettings
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def sample_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings | None = None, *,
+               config: ModelConfig | None = None, warn: bool = True) -> ScalingFit:
+    """Fit a resolved model to its runs (MCMC, or MAP + Laplace with ``method="map"``).
+
+    ``config`` (the user's choices that resolved into ``spec``) is recorded in the fit, so
+    anything that refits later (learning δ, backtests) resolves the same choices on its runs.
+    Inference-quality warnings are kept in ``fit.warnings`` and, with ``warn``, issued.
+    """
+    check_size(spec, runs)
+    settings = (settings or SamplerSettings()).validated()
+    created = _now()
+    if settings.method == "map":
+        result = _laplace_fit(spec, runs, settings, created)
+    else:
+        dt, timing = samplers.sample(spec, runs, settings)
+        meta = {
+            "group": "posterior",
+            "method": "mcmc",
+            "sampler": settings.to_dict(),
+            "sampling_seconds": round(timing["sampling"], 3),
+            "compile_seconds": (None if timing["compile"] is None
+                                else round(timing["compile"], 3)),
+            "gradient_evaluations": timing["gradients"],
+            "created": created,
+            "bayescale_version": __version__,
+        }
+        result = ScalingFit(make_datatree(runs, "posterior", dt["posterior"].to_dataset(),
+                                          dt["sample_stats"].to_dataset()), spec, runs, meta)
+    if config is not None:
+        result.meta["config"] = config.to_dict()
+    result.meta["warnings"] = result.check()
+    if warn:
+        for message in result.warnings:
+            warnings.warn(message, InferenceWarning, stacklevel=3)
+    return result
+
+
+def _laplace_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings,
+                 created: str) -> ScalingFit:
+    import xarray as xr
+
+    from .laplace import fit_laplace
+
+    start = time.perf_counter()
+    n = settings.draws * settings.chains
+    draws, info = fit_laplace(spec, runs, draws=n, random_seed=settings.random_seed)
+    variables = {k: (("chain", "draw"), v[None, :]) for k, v in draws.items()
+                 if k != "run_effect"}
+    coords: dict[str, Any] = {"chain": [0], "draw": np.arange(n)}
+    if "run_effect" in draws:
+        variables["run_effect"] = (("chain", "draw", "group"), draws["run_effect"][None])
+        coords["group"] = runs.groups[1]
+    post = xr.Dataset(variables, coords=coords)
+    meta = {
+        "group": "posterior",
+        "method": "laplace",
+        "sampler": {"sampler": "laplace", "draws": n, "random_seed": settings.random_seed},
+        "map": info["map"],
+        "optimizer_converged": info["optimizer_converged"],
+        "hessian_ok": info["hessian_ok"],
+        "sampling_seconds": round(time.perf_counter() - start, 3),
+        "created": created,
+        "bayescale_version": __version__,
+        "approximation_messages": info["messages"],
+    }
+    return ScalingFit(make_datatree(runs, "posterior", post), spec, runs, meta)
+
+
+def prior_fit(spec: ModelSpec, runs: Runs, *, draws: int = 2000, random_seed: int = 0,
+              config: ModelConfig | None = None) -> ScalingFit:
+    """Draws from the priors as a fit (no MCMC, no PyMC; milliseconds)."""
+    import xarray as xr
+
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 2:
+        raise SpecError(f"draws must be an integer ≥ 2, got {draws!r}")
+    rng = np.random.default_rng(random_seed)
+    sampled = spec.sample_prior(int(draws), rng)
+    prior = xr.Dataset({k: (("chain", "draw"), sampled[k][None, :]) for k in spec.free_params},
+                       coords={"chain": [0], "draw": np.arange(draws)})
+    meta = {"group": "prior", "sampler": {"random_seed": random_seed, "draws": int(draws)},
+            "created": _now(), "bayescale_version": __version__}
+    if config is not None:
+        meta["config"] = config.to_dict()
+    return ScalingFit(make_datatree(runs, "prior", prior), spec, runs, meta)
+
+
+#: Keywords of a model config and of sampler settings, as the Python sugar accepts them.
+CONFIG_KEYWORDS = ("likelihood", "priors", "columns", "x", "query", "law_options")
+SETTINGS_KEYWORDS = ("method", "draws", "tune", "chains", "random_seed", "target_accept",
+                     "sampler", "progress")
+
+
+def model_options(law: Any, config: ModelConfig | None, settings: SamplerSettings | None,
+                  options: Mapping[str, Any]) -> tuple[ModelConfig, SamplerSettings]:
+    """(config, settings) from explicit objects and/or keywords; a keyword (or ``law``) given
+    beside an object overrides that field. Unknown keywords are refused by name."""
+    unknown = sorted(set(options) - set(CONFIG_KEYWORDS) - set(SETTINGS_KEYWORDS))
+    if unknown:
+        raise SpecError(f"unknown option {unknown[0]!r}")
+    config = config or ModelConfig()
+    changes = {k: options[k] for k in CONFIG_KEYWORDS if k in options}
+    if law is not None:
+        changes["law"] = law
+    if changes:
+        config = config.replace(**changes)
+    settings = dataclasses.replace(settings or SamplerSettings(),
+                                   **{k: options[k] for k in SETTINGS_KEYWORDS if k in options})
+    return config, settings

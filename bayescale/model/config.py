@@ -1,0 +1,137 @@
+"""What a user configures about a model, as one object: :class:`ModelConfig`.
+
+``ModelConfig`` holds the user's choices (law, likelihood, priors, column mapping, row filter,
+law options) before they meet any data; :meth:`ModelConfig.configure` validates the runs and
+resolves it into a :class:`~bayescale.model.spec.ModelSpec` for those runs. The same config
+resolved on other runs (a subset held out in a backtest, another group) gives the spec those
+runs call for: priors that scale with the data are re-resolved, the user's own are kept.
+
+Layer: ``model``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..data.runs import Runs, filter_rows, parse_columns, read_table
+from ..errors import DataError, SpecError
+from ..laws import Law, get_law, law_from_dict
+from ..priors import Prior, parse_priors, read_priors_toml
+from .spec import ModelSpec
+
+#: Fewer runs than this are refused. Fewer runs than free parameters are allowed (the priors
+#: carry what the runs cannot; the fit warns, and ``shrinkage`` shows which parameters).
+MIN_RUNS = 3
+
+PriorsLike = Mapping[str, Prior | Mapping[str, Any] | float] | str | Path | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """The user's model choices, before any data.
+
+    Parameters
+    ----------
+    law : str or Law
+        A law name (see :func:`bayescale.available_laws`) or a law object.
+    likelihood : str, optional
+        ``studentt``/``laplace``/``normal`` for losses, ``beta``/``logitnormal`` for
+        accuracies; default by the law's response.
+    priors : mapping or TOML path, optional
+        Overrides per parameter; a number fixes a parameter. A path is read at once.
+    columns : ``"N=params,loss=val_loss"`` or mapping, optional
+        Where the canonical columns are in the user's table.
+    x : {"N", "D", "C"}, optional
+        The input of a one-input law when the data has several.
+    query : str, optional
+        A row filter applied before validation.
+    law_options : mapping, optional
+        Options of the law (``chance``, ``breaks``, ``k``, ``expression``).
+    """
+
+    law: str | Law = "chinchilla"
+    likelihood: str | None = None
+    priors: PriorsLike = None
+    columns: str | Mapping[str, str] | None = None
+    x: str | None = None
+    query: str | None = None
+    law_options: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.priors, (str, Path)):  # read once: a config is plain data
+            object.__setattr__(self, "priors", read_priors_toml(self.priors))
+        elif self.priors is not None:
+            object.__setattr__(self, "priors", parse_priors(self.priors))
+        object.__setattr__(self, "columns", parse_columns(self.columns) or None)
+
+    def replace(self, **changes: Any) -> ModelConfig:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    # -- resolution -------------------------------------------------------------------------
+    def law_for(self, available: Any = None) -> Law:
+        """The law object (with its options) for data that has the ``available`` inputs."""
+        return get_law(self.law, available=available, x=self.x, **dict(self.law_options or {}))
+
+    def configure(self, data: pd.DataFrame | str | Path | Runs) -> tuple[ModelSpec, Runs]:
+        """Validate the runs and resolve law, likelihood and priors; nothing is sampled."""
+        law, runs = self.prepare(data)
+        return ModelSpec.resolve(law, self.likelihood, self.priors, runs), runs
+
+    def prepare(self, data: pd.DataFrame | str | Path | Runs) -> tuple[Law, Runs]:
+        """Resolve the law and validate the runs it needs (no priors yet)."""
+        mapping = dict(self.columns or {})
+        if isinstance(data, Runs):
+            return self.law_for(available=data.table.columns), data
+        source = None
+        if isinstance(data, (str, Path)):
+            source = str(data)
+            data = read_table(data)
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"runs must be a DataFrame, a CSV path or Runs, got "
+                            f"{type(data).__name__}")
+        if self.query:
+            data = filter_rows(data, self.query)
+        available = [k for k in ("N", "D", "C") if mapping.get(k, k) in data.columns]
+        law = self.law_for(available=available)
+        return law, Runs.from_frame(data, law.inputs, response=law.response,
+                                    compute_k=law.compute_k, columns=mapping, source=source,
+                                    grouped=law.grouped)
+
+    # -- plain data (stored with every fit) ---------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        law = self.law if isinstance(self.law, str) else self.law.to_dict()
+        return {"law": law, "likelihood": self.likelihood,
+                "priors": ({k: v.to_dict() for k, v in self.priors.items()}
+                           if self.priors else None),
+                "columns": dict(self.columns) if self.columns else None, "x": self.x,
+                "query": self.query,
+                "law_options": dict(self.law_options) if self.law_options else None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelConfig:
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - fields
+        if unknown:
+            raise SpecError(f"model config: unknown field {sorted(unknown)[0]!r}")
+        values = dict(data)
+        if isinstance(values.get("law"), Mapping):
+            values["law"] = law_from_dict(values["law"])
+        return cls(**values)
+
+
+def check_size(spec: ModelSpec, runs: Runs) -> None:
+    """Refuse a fit with nothing to sample or fewer than :data:`MIN_RUNS` runs."""
+    free = [p.name for p in spec.sampled()]
+    if not free:
+        raise SpecError("every parameter is fixed: nothing to fit")
+    if runs.n < MIN_RUNS:
+        raise DataError(
+            f"only {runs.n} usable runs; a fit needs at least {MIN_RUNS} (law "
+            f"{spec.law.name!r} has {len(free)} free parameters: {', '.join(free)})"
+        )

@@ -1,0 +1,113 @@
+"""Model discrepancy that grows with extrapolation distance, learned from the user's own runs.
+
+A law is only approximately right. Inside the data its misfit hides in the noise term, but
+beyond the largest run the posterior of an approximately-right law stays narrow while the truth
+drifts off: on the Chinchilla points, fitting C ≤ 1e21 and predicting the 23 larger runs (up to
+13× further), 95% predictive intervals cover only 70% of them (80% ones, 30%).
+
+The remedy: an extra error on the log-loss (likelihood) scale,
+
+    log L_true(x) = location(x) + δ · d(x) · z,     z ~ Normal(0, 1) per posterior draw,
+    d(x) = max(0, ln(x / x_max)),
+
+where ``x`` is compute C (or the law's only input) and ``x_max`` the largest fitted value: zero
+inside the data, growing with each e-fold of extrapolation. It widens the law's mean band and
+the predictive alike (it is uncertainty about the law, not observation noise), shared by all
+points of one draw (a systematic drift, as observed).
+
+δ is a number here (this module never refits). It is estimated by
+:mod:`bayescale.evaluation.discrepancy` with **leave-future-out on the fitted runs
+themselves** (empirical Bayes): for each split holding out the largest 10%, 20% and 30% of
+the runs (at least two), refit on the rest (MAP + Laplace by default; MCMC in backtests of
+MCMC fits), and pick the δ on a grid that maximises the held-out log predictive density
+summed over the splits. δ = 0 when the runs' own future is predicted as well as the law
+claims, so the remedy costs nothing where it is not needed.
+
+Layer: ``results``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SpecError
+
+#: Seed of the standard-normal draws of the discrepancy (fixed: reproducible bands).
+SEED = 20241129
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """``delta``: sd of the extra log-loss error per e-fold beyond ``reference`` (the largest
+    fitted value of ``input``). ``splits``: what the estimate was learned from."""
+
+    delta: float
+    input: str
+    reference: float
+    source: str = "given"
+    splits: list[dict[str, float]] = field(default_factory=list)
+
+    def distance(self, points: pd.DataFrame) -> np.ndarray:
+        if self.input not in points:
+            raise SpecError(f"discrepancy: points need {self.input} (the distance input)")
+        x = points[self.input].to_numpy(dtype=float)
+        return np.maximum(0.0, np.log(x / self.reference))
+
+    def offsets(self, points: pd.DataFrame, n_draws: int) -> np.ndarray:
+        """(draws, points) additions to the location: ``δ·d(x)·z`` with one z per draw."""
+        z = np.random.default_rng(SEED).standard_normal((n_draws, 1))
+        return self.delta * self.distance(points)[None, :] * z
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Discrepancy:
+        return cls(**dict(data))
+
+
+def distance_input(table: pd.DataFrame, law: Any) -> str:
+    """Compute C when the runs have it, else the law's only input."""
+    if "C" in table:
+        return "C"
+    if len(law.inputs) == 1:
+        return law.inputs[0]
+    raise SpecError(f"discrepancy: no compute C and law {law.name!r} has several inputs")
+
+
+def resolve(setting: Any, table: pd.DataFrame, law: Any) -> Discrepancy | None:
+    """``"none"``/None → None; a number → that δ. ``"auto"`` (learning δ refits the law) is
+    :func:`bayescale.evaluation.discrepancy.estimate`'s job, not a result's."""
+    value = parse_setting(setting)
+    if value is None:
+        return None
+    if value == "auto":
+        raise SpecError("discrepancy 'auto' learns delta by refitting the law: use "
+                        "bayescale.fit(..., discrepancy='auto') or "
+                        "bayescale.evaluation.learn_discrepancy(fit)")
+    key = distance_input(table, law)
+    return Discrepancy(float(value), key, float(table[key].max()))
+
+
+def parse_setting(setting: Any) -> str | float | None:
+    """Validate a discrepancy setting without data: None (``None``/``"none"``), ``"auto"``
+    or a number δ ≥ 0. Raises :class:`SpecError` naming the bad value."""
+    if setting is None or (isinstance(setting, str) and setting.strip().lower() == "none"):
+        return None
+    if isinstance(setting, str) and setting.strip().lower() == "auto":
+        return "auto"
+    if isinstance(setting, bool):
+        raise SpecError(f"discrepancy must be 'none', 'auto' or a number ≥ 0, got {setting!r}")
+    try:
+        delta = float(setting)
+    except (TypeError, ValueError):
+        raise SpecError(f"discrepancy must be 'none', 'auto' or a number ≥ 0, got "
+                        f"{setting!r}") from None
+    if not (np.isfinite(delta) and delta >= 0):
+        raise SpecError(f"discrepancy must be a finite number ≥ 0, got {setting!r}")
+    return delta
