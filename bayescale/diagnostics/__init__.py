@@ -6,5 +6,6 @@ May import: ``errors``, ``priors``, ``laws``, ``data``, ``model``.
 """
 
 from . import checks
+from ._arviz import convergence
 
-__all__ = ["checks"]
+__all__ = ["checks", "convergence"]

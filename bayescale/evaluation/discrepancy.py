@@ -121,5 +121,10 @@ def fit_config(fit: Any) -> ModelConfig:
 
 def learn_discrepancy(fit: Any, *, settings: SamplerSettings | None = None) -> Any:
     """A copy of ``fit`` whose predictions include δ learned from its own runs (refits under
-    the fit's recorded config, see :func:`estimate`)."""
+    the fit's recorded config, see :func:`estimate`). The refits are MAP + Laplace seeded with
+    the fit's own seed unless ``settings`` say otherwise, so this gives the δ that
+    ``bayescale.fit(..., discrepancy="auto")`` gives."""
+    if settings is None:
+        seed = (fit.meta.get("sampler") or {}).get("random_seed")
+        settings = SamplerSettings(method="map", random_seed=seed)
     return fit.with_discrepancy(estimate(fit.runs.table, fit_config(fit), settings=settings))

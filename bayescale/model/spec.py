@@ -96,10 +96,11 @@ class ModelSpec:
             resolved[key] = prior
         n_groups = len(runs.groups[1]) if law.grouped else 0
         spec = cls(law, lik, resolved, scales.reference, scales.loss_min, n_groups)
-        spec._check_supports()
+        spec.validate()
         return spec
 
-    def _check_supports(self) -> None:
+    def validate(self) -> None:
+        """Refuse priors that put no mass on their range, or fixed values outside it."""
         for p in self.params:
             key, prior = self.prior_for(p)
             lo, hi = self.base_range(p)

@@ -123,7 +123,7 @@ class ScalingFit:
         """One row per sampled parameter: median, mean, sd, the equal-tailed ``prob`` interval
         (``lower``, ``upper``), R-hat and bulk/tail ESS. ``attrs`` holds ``prob``, the interval
         kind and the fixed parameters."""
-        from ..diagnostics._arviz import convergence
+        from ..diagnostics import convergence
 
         prob = check_prob(prob)
         ds = self.draws_dataset
