@@ -42,3 +42,16 @@ def power_fit():
     from bayescale.testing import fake_fit
 
     return fake_fit("power")
+
+
+@pytest.fixture
+def saved_fit(tmp_path):
+    """A factory of fabricated fits saved to NetCDF (the one copy of this fixture):
+    ``saved_fit("chinchilla", draws=300)`` → the file's path as a string."""
+    from bayescale.testing import fake_fit
+
+    def make(law: str = "chinchilla", name: str | None = None, **kwargs) -> str:
+        path = tmp_path / (name or f"{law}.nc")
+        return str(fake_fit(law, **kwargs).save(path))
+
+    return make
