@@ -14,15 +14,10 @@ import pandas as pd
 
 from ._version import __version__
 from .data.runs import Runs
-from .data.simulate import chinchilla_design, simulate_runs
+from .data.simulate import EPOCH_CHINCHILLA, FOUNDING_EXAMPLE, chinchilla_design, simulate_runs
 from .laws import get_law
 from .model.spec import ModelSpec
 from .results.fit import ScalingFit, make_datatree
-
-#: Besiroglu et al. (2024) Table 1 re-fit of the Chinchilla data.
-EPOCH_CHINCHILLA = {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}
-#: The founding document's example, error = 100·N^(−0.07) + 10.
-FOUNDING_EXAMPLE = {"E": 10.0, "A": 100.0, "alpha": 0.07}
 
 
 def default_truth(law: str) -> dict[str, float]:

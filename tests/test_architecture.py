@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -143,7 +144,7 @@ def test_no_import_cycles():
             if nxt.startswith(node + "."):  # a package importing its own submodules
                 continue
             if state.get(nxt) == 1:
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append([*stack[stack.index(nxt):], nxt])
             elif nxt not in state:
                 visit(nxt)
         stack.pop()
@@ -154,8 +155,7 @@ def test_no_import_cycles():
             visit(module)
     # a submodule importing a name its package re-exports is not a cycle of code, only of
     # the package's __init__: report the rest
-    real = [c for c in cycles if not any(b.startswith(a + ".") for a, b in zip(c, c[1:],
-                                                                            strict=False))]
+    real = [c for c in cycles if not any(b.startswith(a + ".") for a, b in pairwise(c))]
     assert not real, "\n".join(" -> ".join(c) for c in real)
 
 

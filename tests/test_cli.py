@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from bayescale.cli import main
-from bayescale.simulate import chinchilla_design, simulate_runs
-from bayescale.testing import EPOCH_CHINCHILLA
+from bayescale.data.simulate import EPOCH_CHINCHILLA, chinchilla_design, simulate_runs
 
 
 @pytest.fixture

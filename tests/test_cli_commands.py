@@ -13,9 +13,10 @@ import matplotlib.image as mpimg
 import pytest
 
 import bayescale as bs
-from bayescale.cli import COMMANDS, main
-from bayescale.simulate import chinchilla_design, simulate_runs
-from bayescale.testing import EPOCH_CHINCHILLA, fake_fit
+from bayescale.cli import main
+from bayescale.cli.commands import COMMANDS
+from bayescale.data.simulate import EPOCH_CHINCHILLA, chinchilla_design, simulate_runs
+from bayescale.testing import fake_fit
 
 
 def run(capsys, *argv):

@@ -30,7 +30,8 @@ def test_column_mapping_and_derived_tokens():
 
 
 @pytest.mark.parametrize("cols, match", [
-    ({"D": None}, r"column 'D' not found; columns present: N, loss; map yours with --columns"),
+    ({"D": None},
+     r"column 'D' not found; columns present: N, loss; map yours with columns='D=<name>'"),
     ({"N": [1e8, "abc", 3e8]}, r"column 'N', row 2: not a number \(first: 'abc'\)"),
     ({"N": [1e8, -5.0, 0.0]}, r"column 'N', rows 2, 3: must be > 0 \(first: -5\)"),
     ({"loss": [3.0, np.nan, 2.0]}, r"column 'loss', row 2: empty or NaN"),

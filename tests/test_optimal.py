@@ -380,7 +380,8 @@ def test_cli_optimal_target_and_stop(saved_fit, capsys):
     (["--compute", "0"], "positive"),
     (["--compute", "1e22", "--price", "2"], "--price needs --gpu-flops"),
     (["--compute", "1e22", "--gpu-flops", "1e15", "--mfu", "2"], "mfu"),
-    (["--stop", "1e9", "--run", "r1"], "run effects"),
+    (["--stop", "1e9", "--run", "r1", "--final-tokens", "8e9"], "run effects"),
+    (["--stop", "1e9", "--run", "r1"], "--run needs --final-tokens"),
 ])
 def test_cli_optimal_errors_are_one_line(saved_fit, capsys, argv, message):
     try:

@@ -9,7 +9,8 @@ then summarised, so its interval carries the whole posterior (modeling.md §3).
   (``L* − E ∝ C^−gamma``). For ``chinchilla`` (and ``learning_curve``) in closed form
   (Hoffmann Eq. 4); for any other law with inputs N and D (data-constrained, joint Kaplan,
   custom) by a vectorised minimisation along each isoFLOP line (a grid in ``log N``, then
-  golden-section refinement), with the exponents as local slopes. Compute-only laws give
+  :func:`scipy.optimize.elementwise.find_minimum` in the grid's best bracket), with the
+  exponents as local slopes. Compute-only laws give
   ``L(C)``.
 * :func:`compute_for_loss_draws` — the compute that first reaches a target loss, its allocation,
   and (for laws with terms in N and D) the smallest N at unlimited data and the fewest tokens at
@@ -33,6 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+from scipy.optimize import elementwise
 
 from ..errors import SpecError
 from ..laws import Law
@@ -41,14 +43,23 @@ from ..laws.chinchilla import Chinchilla
 #: Half-width, in ``ln N``, of the search along an isoFLOP line around ``N = sqrt(C/k)``:
 #: tokens per parameter from ``e^-40`` ≈ 4e-18 to ``e^40`` ≈ 2e17.
 SEARCH_HALF_WIDTH = 20.0
-#: Grid points of the coarse search (step 1 in ``ln N``) before golden-section refinement.
+#: Grid points of the coarse search (step 1 in ``ln N``); the best point and its neighbours are
+#: the bracket that :func:`scipy.optimize.elementwise.find_minimum` refines.
 SEARCH_POINTS = 41
-#: Golden-section iterations (bracket 2 → 2·0.618^45 ≈ 8e-10 in ``ln N``).
-GOLDEN_STEPS = 45
-#: Search range (log10 FLOPs) and the most root-finding steps of inverse questions solved
-#: numerically.
+#: Absolute tolerance, in ``ln N``, of that refinement (relative tolerance 0), and its most
+#: iterations (Chandrupatla's method: parabolic steps, golden sections as fallback).
+LOG_N_XTOL = 1e-9
+MINIMISE_MAXITER = 100
+#: Search range (log10 FLOPs) of inverse questions solved numerically, and the tolerances of
+#: :func:`scipy.optimize.elementwise.find_root` there: absolute, in the root's variable (a log)
+#: and in the function's value (a log of a loss gap or of N), and its most iterations.
 LOG10_C_RANGE = (0.0, 60.0)
-ROOT_STEPS = 60
+ROOT_XTOL = 1e-10
+ROOT_FTOL = 1e-12
+ROOT_MAXITER = 60
+#: Stand-in for the (log) loss where the law overflows or is undefined: the scipy solvers stop on
+#: non-finite values, the old comparisons treated them as +inf.
+_HUGE = 1e100
 #: Step in ``ln C`` of the local slopes that give numerical allocation exponents.
 SLOPE_STEP = 0.05
 
@@ -166,25 +177,6 @@ def _check_unique(law: Law, unique: float | None) -> float | None:
     return float(np.log(positive_values(unique, "unique")[0]))
 
 
-def _golden(f: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray
-            ) -> np.ndarray:
-    """Vectorised golden-section minimisation of a unimodal ``f`` on [lo, hi]."""
-    inv = (math.sqrt(5.0) - 1.0) / 2.0
-    c = hi - inv * (hi - lo)
-    d = lo + inv * (hi - lo)
-    fc, fd = f(c), f(d)
-    for _ in range(GOLDEN_STEPS):
-        left = fc < fd
-        hi = np.where(left, d, hi)
-        lo = np.where(left, lo, c)
-        c_new = np.where(left, hi - inv * (hi - lo), d)
-        d_new = np.where(left, c, lo + inv * (hi - lo))
-        probe = f(np.where(left, c_new, d_new))
-        fc, fd = np.where(left, probe, fd), np.where(left, fc, probe)
-        c, d = c_new, d_new
-    return 0.5 * (c + d)
-
-
 def _numeric_log_n(law: Law, th: Mapping[str, np.ndarray], x: np.ndarray,
                    fx: _Fixed, strict: bool = True) -> np.ndarray:
     """``ln N*`` minimising the law along ``ln N + ln D = x`` (x = ln(C/k)), shape of ``x``
@@ -201,10 +193,18 @@ def _numeric_log_n(law: Law, th: Mapping[str, np.ndarray], x: np.ndarray,
     step = offsets[1] - offsets[0]
     centre = x / 2.0 + offsets[np.clip(best, 1, SEARCH_POINTS - 2)]
 
-    def along(v: np.ndarray) -> np.ndarray:
-        return _log_loss_nd(law, th, v, x - v, fx)
+    names = tuple(th)
 
-    log_n = _golden(along, centre - step, centre + step)
+    def along(v: np.ndarray, x: np.ndarray, *values: np.ndarray) -> np.ndarray:
+        out = _log_loss_nd(law, dict(zip(names, values, strict=True)), v, x - v, fx)
+        return np.nan_to_num(out, nan=_HUGE, posinf=_HUGE, neginf=-_HUGE)
+
+    # elementwise: scipy passes each argument reduced to the elements still iterating
+    res = elementwise.find_minimum(along, (centre - step, centre, centre + step),
+                                   args=(x, *(th[name] for name in names)),
+                                   tolerances={"xatol": LOG_N_XTOL, "xrtol": 0.0},
+                                   maxiter=MINIMISE_MAXITER)
+    log_n = np.where(np.isfinite(res.x), res.x, centre)  # NaN only where not `inside`
     if strict:
         return np.where(inside, log_n, np.nan)
     return np.where(inside, log_n, x / 2.0 + offsets[best])
@@ -305,51 +305,42 @@ def _log_loss_c(law: Law, th: Mapping[str, np.ndarray], log_c: np.ndarray) -> np
 
 
 # -- inverse questions -------------------------------------------------------------------------
-def _root(decreasing: Callable[[np.ndarray], np.ndarray], target: np.ndarray,
-          lo: float, hi: float) -> np.ndarray:
-    """Per element, the x in [lo, hi] where ``decreasing(x) = target``: ``inf`` where even
+def _root(decreasing: Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray],
+          th: Mapping[str, np.ndarray], target: np.ndarray, lo: float, hi: float
+          ) -> np.ndarray:
+    """Per element, the x in [lo, hi] where ``decreasing(x, th) = target``: ``inf`` where even
     ``hi`` does not reach the target, ``lo`` where ``lo`` already does.
 
-    Illinois regula falsi (a bracketing secant method): callers pass functions that are close to
-    linear in x (logs of power laws), so it converges in a handful of steps where bisection
-    would need dozens, each step being a full minimisation along an isoFLOP line."""
-    def h(x: np.ndarray) -> np.ndarray:
+    :func:`scipy.optimize.elementwise.find_root` (Chandrupatla's bracketing method, inverse
+    quadratic steps with bisection as fallback): callers pass functions that are close to linear
+    in x (logs of power laws), so it converges in a handful of steps where bisection would need
+    dozens, each step being a full minimisation along an isoFLOP line. ``decreasing`` gets the
+    draws ``th`` reduced to the elements still iterating, like ``x``."""
+    names = tuple(th)
+
+    def h(x: np.ndarray, target: np.ndarray, *values: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", over="ignore"):
-            value = decreasing(x) - target
+            value = decreasing(x, dict(zip(names, values, strict=True))) - target
         return np.nan_to_num(value, nan=-1e6, posinf=1e6, neginf=-1e6)
 
-    shape = np.shape(target)
-    a, b = np.full(shape, lo), np.full(shape, hi)
-    fa, fb = h(a), h(b)
-    never, already = fb > 0, fa <= 0
-    active = ~(never | already)
-    fa, fb = np.where(active, fa, 1.0), np.where(active, fb, -1.0)
-    x = 0.5 * (a + b)
-    side = np.zeros(shape, dtype=int)
-    for _ in range(ROOT_STEPS):
-        x = (a * fb - b * fa) / (fb - fa)
-        x = np.where(np.isfinite(x) & (x > a) & (x < b), x, 0.5 * (a + b))
-        hx = h(x)
-        right = hx > 0  # the root lies right of x
-        a, fa_new = np.where(right, x, a), np.where(right, hx, fa)
-        b, fb_new = np.where(right, b, x), np.where(right, fb, hx)
-        # Illinois: when one end is kept twice, halve its value so the next secant moves it
-        fb = np.where(right & (side == 1), 0.5 * fb_new, fb_new)
-        fa = np.where(~right & (side == -1), 0.5 * fa_new, fa_new)
-        side = np.where(right, 1, -1)
-        if np.all((np.abs(hx) < 1e-12) | (b - a < 1e-10) | ~active):
-            break
-    return np.where(never, np.inf, np.where(already, lo, x))
+    res = elementwise.find_root(h, (lo, hi), args=(target, *(th[name] for name in names)),
+                                tolerances={"xatol": ROOT_XTOL, "xrtol": 0.0,
+                                            "fatol": ROOT_FTOL},
+                                maxiter=ROOT_MAXITER)
+    # no sign change between lo and hi: the solver stops at once with the values at the ends
+    f_lo, f_hi = res.f_bracket
+    unbracketed = res.status == -1
+    never, already = unbracketed & (f_hi > 0), unbracketed & (f_lo <= 0)
+    return np.where(never, np.inf, np.where(already, lo, res.x))
 
 
 def _compute_for_c_law(law: Law, th: Mapping[str, np.ndarray], target: np.ndarray
                        ) -> np.ndarray:
     """Compute at which a compute-only law reaches ``target`` (draws, targets)."""
     target = np.broadcast_to(target, np.broadcast_shapes(target.shape, (_len(th), 1)))
-    floor = _floor(law, th)
     lo, hi = (v * math.log(10.0) for v in LOG10_C_RANGE)
-    log_c = _root(lambda v: _log_gap(np.exp(_log_loss_c(law, th, v)), floor),
-                  _log_gap(target, floor), lo, hi)
+    log_c = _root(lambda v, t: _log_gap(np.exp(_log_loss_c(law, t, v)), _floor(law, t)), th,
+                  _log_gap(target, _floor(law, th)), lo, hi)
     return np.exp(log_c)
 
 
@@ -376,15 +367,13 @@ def _compute_for_nd(law: Law, th: Mapping[str, np.ndarray], target: np.ndarray, 
         log_n = np.where(reachable, t["log_g"] + t["a"] * x, np.inf)
         return x + math.log(k), log_n
 
-    floor = _floor(law, th)
-
-    def frontier(x: np.ndarray) -> np.ndarray:
-        log_n = _numeric_log_n(law, th, x, fx, strict=False)
-        loss = np.exp(_log_loss_nd(law, th, log_n, x - log_n, fx))
-        return np.where(np.isnan(log_n), np.inf, _log_gap(loss, floor))
+    def frontier(x: np.ndarray, t: dict[str, np.ndarray]) -> np.ndarray:
+        log_n = _numeric_log_n(law, t, x, fx, strict=False)
+        loss = np.exp(_log_loss_nd(law, t, log_n, x - log_n, fx))
+        return np.where(np.isnan(log_n), np.inf, _log_gap(loss, _floor(law, t)))
 
     lo, hi = (v * math.log(10.0) - math.log(k) for v in LOG10_C_RANGE)
-    x = _root(frontier, _log_gap(target, floor), lo, hi)
+    x = _root(frontier, th, _log_gap(target, _floor(law, th)), lo, hi)
     finite = np.isfinite(x)
     log_n = np.full(x.shape, np.inf)
     if finite.any():
@@ -456,13 +445,13 @@ def stopping_draws(law: Law, theta: Mapping[str, Any], size: float | Sequence[fl
         t = _chinchilla_terms(th)
         x = (log_size - t["log_g"]) / t["a"]
     else:
-        def minus_n_opt(v: np.ndarray) -> np.ndarray:  # decreasing in x
-            n = _numeric_log_n(law, th, v, fx, strict=False)
+        def minus_n_opt(v: np.ndarray, t: dict[str, np.ndarray]) -> np.ndarray:  # decreasing
+            n = _numeric_log_n(law, t, v, fx, strict=False)
             return np.where(np.isnan(n), -np.inf, -n)
 
         lo, hi = (v * math.log(10.0) - math.log(k) for v in LOG10_C_RANGE)
         target = np.broadcast_to(-log_size, (_len(th), len(sizes)))
-        x = _root(minus_n_opt, target, lo, hi)
+        x = _root(minus_n_opt, th, target, lo, hi)
     log_d = x - log_size
     loss = np.exp(_log_loss_nd(law, th, np.broadcast_to(log_size, log_d.shape), log_d, fx))
     return {"D_stop": np.exp(log_d), "C_stop": k * np.exp(x), "loss_stop": loss}

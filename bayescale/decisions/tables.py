@@ -222,6 +222,34 @@ def probability_below(fit: Any, points: Any, target: float) -> pd.DataFrame:
     return out
 
 
+def run_forecast(fit: Any, run: str, final_tokens: float | Sequence[float], *,
+                 prob: float = 0.95, targets: Sequence[float] | None = None) -> pd.DataFrame:
+    """Forecast the final loss of a partial run of a learning-curve fit (a law with run
+    effects): the fitted run ``run`` continued to each of ``final_tokens``, with its own run
+    effect. One row per final token count: ``run``, ``N`` (the run's size), ``D``, the
+    prediction columns of ``fit.predict`` (``median``, ``lower``, ``upper``, ``pp_lower``,
+    ``pp_upper``, ...) and, for each of ``targets``, ``p_below_<target>``: P(observed loss <
+    target)."""
+    if not fit.spec.n_groups:
+        raise SpecError(f"run={run!r}: forecasting a run needs a fit with run effects (law "
+                        f"'learning_curve'), not {fit.law.name!r}")
+    labels = list(fit.runs.groups[1])
+    if str(run) not in set(labels):
+        more = ", ..." if len(labels) > 8 else ""
+        raise SpecError(f"run={run!r}: no such run in the fit (runs: {', '.join(labels[:8])}"
+                        f"{more})")
+    tokens = positive_values(final_tokens, "final tokens")
+    runs = fit.runs.table
+    column = next(c for c in ("run", "run_id") if c in runs.columns)
+    size = float(runs.loc[runs[column].astype(str) == str(run), "N"].iloc[0])
+    points = pd.DataFrame({"run": [str(run)] * len(tokens), "N": size, "D": tokens})
+    table = fit.predict(points, prob=prob)
+    for target in targets or ():
+        p = probability_below(fit, points, target)
+        table[f"p_below_{target:g}"] = p["p_observed_below"].to_numpy()
+    return table
+
+
 def stopping(fit: Any, N: float | Sequence[float], *, prob: float = 0.95,
              k: float | None = None, unique: float | None = None) -> pd.DataFrame:
     """The compute-efficient stopping point of a model of size ``N`` (rows per (``N``,

@@ -47,13 +47,13 @@ def holdout_mask(table: pd.DataFrame, holdout: str) -> np.ndarray:
         try:
             k = int(text.split(":", 1)[1])
         except ValueError:
-            raise SpecError(f"holdout {holdout!r}: expected largest:K with K a whole "
+            raise SpecError(f"holdout={holdout!r}: expected largest:K with K a whole "
                             "number, e.g. largest:3") from None
         key = next((c for c in ("C", "N", "D") if c in table), None)
         if key is None:
-            raise SpecError(f"holdout {holdout!r}: the runs have no N, D or C to rank")
+            raise SpecError(f"holdout={holdout!r}: the runs have no N, D or C to rank")
         if not 1 <= k < len(table) - 1:
-            raise SpecError(f"holdout {holdout!r}: K must be between 1 and {len(table) - 2} "
+            raise SpecError(f"holdout={holdout!r}: K must be between 1 and {len(table) - 2} "
                             f"({len(table)} runs)")
         order = np.argsort(-table[key].to_numpy(dtype=float), kind="stable")
         mask = np.zeros(len(table), dtype=bool)
@@ -61,18 +61,18 @@ def holdout_mask(table: pd.DataFrame, holdout: str) -> np.ndarray:
         return mask
     m = _HOLDOUT.match(text)
     if not m:
-        raise SpecError(f"holdout {holdout!r}: use largest:K or a condition such as C>1e21 "
+        raise SpecError(f"holdout={holdout!r}: use largest:K or a condition such as C>1e21 "
                         "(N, D, C or U with >, >=, <, <=)")
     name, op, value = m.group(1), m.group(2), float(m.group(3))
     if name not in table:
-        raise SpecError(f"holdout {holdout!r}: the runs have no {name}")
+        raise SpecError(f"holdout={holdout!r}: the runs have no {name}")
     x = table[name].to_numpy(dtype=float)
     mask = {">": x > value, ">=": x >= value, "<": x < value, "<=": x <= value}[op]
     if mask.sum() == 0:
-        raise SpecError(f"holdout {holdout!r} selects no runs (largest {name} is "
+        raise SpecError(f"holdout={holdout!r} selects no runs (largest {name} is "
                         f"{x.max():.3g})")
     if (~mask).sum() < 3:
-        raise SpecError(f"holdout {holdout!r} leaves {(~mask).sum()} runs to fit; need 3+")
+        raise SpecError(f"holdout={holdout!r} leaves {(~mask).sum()} runs to fit; need 3+")
     return mask
 
 
@@ -186,7 +186,11 @@ def backtest(data: Any, law: str | Any | None = None, *, holdout: str = "largest
     from the *kept* runs only (:mod:`bayescale.evaluation.discrepancy`), an honest test of it.
     """
     config, settings = model_options(law, config, settings, options)
+    settings = settings.validated()  # one seed for the fit, the δ refits and the baseline
     spec, runs = config.configure(data)
+    if compare_point and spec.law.name != "chinchilla":
+        raise SpecError("the point baseline (compare_point=True) is the Chinchilla Huber fit; "
+                        f"use law 'chinchilla' (got {spec.law.name!r})")
     table = runs.table.reset_index(drop=True)
     mask = holdout_mask(table, holdout)
     train, test = table[~mask].reset_index(drop=True), table[mask].reset_index(drop=True)
@@ -216,11 +220,8 @@ def backtest(data: Any, law: str | Any | None = None, *, holdout: str = "largest
         frames.append(with_disc)
         rows.append({"method": name, **aggregate(with_disc)})
     if compare_point:
-        if spec.law.name != "chinchilla":
-            raise SpecError("the point baseline (compare_point=True) is the Chinchilla Huber fit; "
-                            f"use law 'chinchilla' (got {spec.law.name!r})")
         point, baseline = score_point_baseline(train, test, observed, replicates=replicates,
-                                               seed=int(options.get("random_seed") or 0))
+                                               seed=settings.random_seed)
         point.insert(0, "method", "point (Huber + bootstrap)")
         for k in reversed(inputs):
             point.insert(1, k, test[k].to_numpy())

@@ -215,3 +215,43 @@ def isoflop_parabola(n: np.ndarray, loss: np.ndarray, compute: np.ndarray, *, k:
     vertices = pd.DataFrame(rows)
     a, log_intercept = np.polyfit(np.log(vertices["C"]), np.log(vertices["N_opt"]), 1)
     return ParabolaFit(vertices, float(a), float(log_intercept), float(k), tuple(skipped))
+
+
+def parabola_comparison(fit: Any, compute: Any, *, k: float | None = None) -> Any:
+    """The isoFLOP parabola baseline (Approach 2, :func:`isoflop_parabola`) on ``fit``'s own
+    runs beside the fit's compute-optimal allocation, at each budget of ``compute``.
+
+    Returns a DataFrame with one row per (``C``, ``quantity``) for ``N_opt``, ``D_opt`` and
+    ``tokens_per_param``: the parabola's value (``parabola``), the posterior ``median``,
+    ``lower`` and ``upper`` (95% equal-tailed), and ``parabola_vs_median`` (parabola / median
+    − 1). ``attrs``: ``a_parabola`` (its exponent of N* in C), ``budgets`` (isoFLOP budgets
+    used) and ``notes`` (budgets it skipped). ``k`` as in ``fit.optimal`` (default: the law's).
+    Raises :class:`~bayescale.errors.DataError` when the runs lack N, D and C or are not
+    isoFLOP data.
+    """
+    import pandas as pd
+
+    from ..errors import DataError
+
+    runs = fit.runs.table
+    if not {"N", "D", "C"} <= set(runs.columns):
+        raise DataError("the isoFLOP parabola needs runs with N, D and C (isoFLOP runs); "
+                        f"these have {', '.join(c for c in runs.columns)}")
+    budgets = [float(c) for c in np.atleast_1d(np.asarray(compute, dtype=float))]
+    k_used = fit.law.compute_k if k is None else k
+    para = isoflop_parabola(runs["N"].to_numpy(), fit.runs.y, runs["C"].to_numpy(), k=k_used)
+    pred = para.predict(budgets)
+    ours = fit.optimal(budgets, k=k)
+    rows = []
+    for c in budgets:
+        mine = ours[ours["C"] == c].set_index("quantity")
+        theirs = pred[pred["C"] == c].iloc[0]
+        for q in ("N_opt", "D_opt", "tokens_per_param"):
+            rows.append({"C": c, "quantity": q, "parabola": theirs[q],
+                         "median": mine.loc[q, "median"], "lower": mine.loc[q, "lower"],
+                         "upper": mine.loc[q, "upper"],
+                         "parabola_vs_median": theirs[q] / mine.loc[q, "median"] - 1})
+    out = pd.DataFrame(rows)
+    out.attrs.update({"a_parabola": para.a, "budgets": len(para.vertices),
+                      "notes": [f"parabola skipped {s}" for s in para.skipped]})
+    return out

@@ -102,12 +102,12 @@ def parse_setting(setting: Any) -> str | float | None:
     if isinstance(setting, str) and setting.strip().lower() == "auto":
         return "auto"
     if isinstance(setting, bool):
-        raise SpecError(f"discrepancy must be 'none', 'auto' or a number ≥ 0, got {setting!r}")
+        raise SpecError(f"discrepancy={setting!r}: use 'none', 'auto' or a number ≥ 0")
     try:
         delta = float(setting)
     except (TypeError, ValueError):
-        raise SpecError(f"discrepancy must be 'none', 'auto' or a number ≥ 0, got "
-                        f"{setting!r}") from None
+        raise SpecError(f"discrepancy={setting!r}: use 'none', 'auto' or a number ≥ 0"
+                        ) from None
     if not (np.isfinite(delta) and delta >= 0):
-        raise SpecError(f"discrepancy must be a finite number ≥ 0, got {setting!r}")
+        raise SpecError(f"discrepancy={setting!r}: must be a finite number ≥ 0")
     return delta
