@@ -281,9 +281,15 @@ def test_recovery(name):
     """One dataset per family from known parameters. A calibrated posterior misses each
     parameter's 95% interval 5% of the time: over these ~45 parameters about two misses are
     expected, so each family must cover every truth at 99% and all but at most one at 95%
-    (the benchmarks' coverage study measures calibration properly)."""
+    (the benchmarks' coverage study measures calibration properly).
+
+    The margins must hold on any CPU, where floating point makes the chains differ as another
+    seed would. 4000 draws (about +1 s per family over 1000) shrink the Monte Carlo noise in
+    R-hat and in the interval ends: over 8 sampler seeds the truths nearest an interval end are
+    bnsl's a at tail probability >= 0.0099 (the 99% check cuts at 0.005; with 1000 draws it
+    came to 0.0072) and its c1 at >= 0.041 (the 95% check's second miss would need < 0.025)."""
     law, df = synthetic(name, seed=11)
-    fit = bs.fit(df, law, random_seed=5, draws=1000, tune=1000)
+    fit = bs.fit(df, law, random_seed=5, draws=4000, tune=1000)
     truth = FAMILIES[name][1]
 
     def missed(prob):
@@ -294,16 +300,23 @@ def test_recovery(name):
     assert not missed(0.99), missed(0.99)
     assert len(missed(0.95)) <= 1, missed(0.95)
     table = fit.summary()
-    assert table["r_hat"].max() <= 1.01, table["r_hat"]
-    assert fit.diagnostics["divergences"] <= 2
+    # R-hat <= 1.02: the fit's own warning fires at 1.01; this asks that the sampler converged,
+    # with a margin for another CPU's floating point (1000 draws: 1.0102 seen on another
+    # machine for accuracy_from_loss, 1.0115 for bnsl at another seed; 4000 draws: worst
+    # 1.0043 over 8 seeds). A stuck or unconverged chain gives R-hat of 1.05 and more.
+    assert table["r_hat"].max() <= 1.02, table["r_hat"]
+    assert fit.diagnostics["divergences"] <= 2          # 0 in every seed tried
 
 
 @pytest.mark.slow
 def test_custom_expression_gives_the_chinchilla_posterior():
     _, df = synthetic("chinchilla", seed=12)
+    # 4000 draws (about +2 s): the custom graph mixes slowly (1000 draws: ESS 25-390, R-hat up
+    # to 1.05) and with 1000 draws the sd check failed for one sampler seed in 5 (beta's sd off
+    # by 17%); with 4000 draws the worst over 8 seeds is 8% (sd) and 2.8 MCSE (median)
     custom = bs.fit(df, "custom", law_options={"expression": FAMILIES["custom"][0]["expression"]},
-                    priors=CUSTOM_PRIORS, random_seed=1)
-    native = bs.fit(df, "chinchilla", priors=CUSTOM_PRIORS, random_seed=2)
+                    priors=CUSTOM_PRIORS, random_seed=1, draws=4000)
+    native = bs.fit(df, "chinchilla", priors=CUSTOM_PRIORS, random_seed=2, draws=4000)
     a, b = custom.summary(), native.summary()
     for name in ("E", "alpha", "beta", "sigma"):
         # medians within Monte Carlo error (a few MCSE ~ sd/sqrt(ESS))
@@ -319,7 +332,10 @@ def test_obsscaling_sigmoid_stays_inside_chance_and_one(shared_data):
     mmlu = ob[(ob.model_type == "base") & (ob.source == "benchmark") & (ob.metric == "MMLU")
               & ob.C.notna() & ~moe].rename(columns={"value": "accuracy"})
     fit = bs.fit(mmlu, "sigmoid", x="C", law_options={"chance": 0.25}, random_seed=3)
-    assert fit.summary()["r_hat"].max() <= 1.01
+    # R-hat <= 1.02: the fit's own warning fires at 1.01; the test asks that the sampler
+    # converged, with a margin for another CPU's floating point (worst over 5 seeds: 1.0048;
+    # 4000 draws would bring it to 1.001 but cost ~6 s here)
+    assert fit.summary()["r_hat"].max() <= 1.02
     pred = fit.predict({"C": np.geomspace(1e18, 1e27, 10)})
     assert (pred["lower"] >= 0.25).all() and (pred["upper"] <= 1.0).all()
     assert pred["median"].is_monotonic_increasing
