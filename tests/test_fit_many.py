@@ -114,7 +114,6 @@ def test_mcmc_groups_compile_once(grouped):
                            random_seed=0, progress=False)
     assert len(rec) == 1
     compile_times = [f.meta["compile_seconds"] for f in fits.values()]
-    assert all(t == 0.0 for t in compile_times[1:])
-    assert all(f.meta["sampling_seconds"] < 5 for f in fits.values())
+    assert all(t == 0.0 for t in compile_times[1:])  # reused, not recompiled (no timing)
     for f in fits.values():
         assert np.isfinite(f.summary()["median"]).all()
