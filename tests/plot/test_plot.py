@@ -65,7 +65,7 @@ def test_every_family_plots(tmp_path):
     """Each law family draws its extrapolation from a fabricated fit (no MCMC)."""
     import matplotlib.pyplot as plt
 
-    from tests.test_families import FAMILIES, priors_for, synthetic
+    from tests.laws.test_families import FAMILIES, priors_for, synthetic
 
     for name in FAMILIES:
         law, df = synthetic(name)
