@@ -10,8 +10,8 @@ from bayescale.data.simulate import EPOCH_CHINCHILLA, chinchilla_design, simulat
 
 
 @pytest.fixture
-def fit_file(tmp_path, chinchilla_fit):
-    return str(chinchilla_fit.save(tmp_path / "fit.nc"))
+def fit_file(saved_fit):
+    return saved_fit("chinchilla", name="fit.nc")
 
 
 @pytest.fixture

@@ -58,16 +58,16 @@ def test_simulate_writes_instead_of_printing(capsys, tmp_path):
     assert len(pd.read_csv(tmp_path / "s.csv")) == 10
 
 
-def test_latex_report_to_a_file_also_with_json(capsys, tmp_path):
-    path = fake_fit("power").save(tmp_path / "f.nc")
+def test_latex_report_to_a_file_also_with_json(capsys, tmp_path, saved_fit):
+    path = saved_fit("power")
     tex = tmp_path / "p.tex"
     code, out, _ = run(capsys, "report", path, "--format", "latex", "-o", tex, "--json")
     assert code == 0 and json.loads(out)["output"] == str(tex)
     assert tex.read_text().startswith("\\begin{tabular}")
 
 
-def test_warnings_are_printed_once_after_the_results_and_in_flags(capsys, tmp_path):
-    path = fake_fit("chinchilla", draws=200, chains=2).save(tmp_path / "f.nc")
+def test_warnings_are_printed_once_after_the_results_and_in_flags(capsys, saved_fit):
+    path = saved_fit("chinchilla", draws=200, chains=2)
     code, out, err = run(capsys, "predict", path, "--at", "N=7e10,D=1.4e12")
     assert code == 0 and out.startswith("chinchilla: predicted loss")
     lines = err.splitlines()
@@ -76,10 +76,10 @@ def test_warnings_are_printed_once_after_the_results_and_in_flags(capsys, tmp_pa
     assert "discrepancy='auto'" not in err and "--discrepancy auto" in err
 
 
-def test_internal_errors_are_one_line_and_debug_shows_them(capsys, tmp_path, monkeypatch):
+def test_internal_errors_are_one_line_and_debug_shows_them(capsys, monkeypatch, saved_fit):
     import bayescale.results.fit
 
-    path = fake_fit("power").save(tmp_path / "f.nc")
+    path = saved_fit("power")
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom\nsecond line")
@@ -103,8 +103,8 @@ def test_interrupt_is_130(capsys, tmp_path, monkeypatch):
     assert capsys.readouterr().err == "bayescale: interrupted\n"
 
 
-def test_plot_formats(capsys, tmp_path):
-    path = fake_fit("power").save(tmp_path / "f.nc")
+def test_plot_formats(capsys, tmp_path, saved_fit):
+    path = saved_fit("power")
     for name in ("p.svg", "p.pdf"):
         code, _, err = run(capsys, "plot", path, "-o", tmp_path / name, "--quiet")
         assert code == 0 and err == "" and (tmp_path / name).stat().st_size > 1000
