@@ -107,6 +107,42 @@ def test_stacking_weights():
     assert w.sum() == pytest.approx(1.0) and (w >= 0).all()
 
 
+def _stacking_reference(lpd):
+    """The hand-written optimiser stacking_weights used before arviz-stats did it: softmax
+    weights, Nelder-Mead for two models, BFGS beyond."""
+    from scipy.optimize import minimize
+
+    k = lpd.shape[1]
+    dens = np.exp(lpd - lpd.max(axis=1, keepdims=True))
+
+    def objective(z):
+        w = np.exp(np.append(z, 0.0))
+        return -float(np.sum(np.log(dens @ (w / w.sum()) + 1e-300)))
+
+    res = minimize(objective, np.zeros(k - 1), method="Nelder-Mead" if k == 2 else "BFGS")
+    w = np.exp(np.append(res.x, 0.0))
+    return w / w.sum()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_stacking_weights_match_the_reference_optimiser(seed):
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(20, 150)), int(rng.integers(2, 6))
+    # distinct models (weights identified): per-model offsets and per-point noise
+    lpd = rng.normal(0.0, 1.0, (n, k)) + rng.normal(0.0, 0.5, k) + rng.normal(0.0, 3.0)
+    w = ev.stacking_weights(lpd)
+    assert w.shape == (k,) and (w >= 0).all() and w.sum() == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(w, _stacking_reference(lpd), atol=1e-3)
+
+
+def test_stacking_weights_do_not_underflow_or_overflow():
+    rng = np.random.default_rng(7)
+    lpd = rng.normal(0.0, 2.0, (30, 3))
+    w = ev.stacking_weights(lpd)
+    for shift in (-2000.0, 900.0):  # exp() of these alone under- or overflows
+        np.testing.assert_allclose(ev.stacking_weights(lpd + shift), w, atol=1e-9)
+
+
 def test_loo_compare_with_fabricated_fits():
     runs = synthetic()
     good = fake_fit("chinchilla", runs=runs, spread=0.005)

@@ -112,6 +112,34 @@ def test_data_constrained_law_with_ample_unique_data_allocates_like_chinchilla()
     assert (scarce["loss"] > closed["loss"]).mean() > 0.5
 
 
+def test_numerical_optimum_is_no_worse_than_a_fine_grid():
+    """Without a closed form (data-constrained, scarce data), the refined optimum along each
+    isoFLOP line is at least as good as the best of 300k points on it."""
+    dc = get_law("data_constrained")
+    theta = {**random_draws(4, seed=4), "R_D_star": np.full(4, 15.0),
+             "R_N_star": np.full(4, 5.3)}
+    budgets = [1e21, 1e23]
+    out = opt.allocation_draws(dc, theta, budgets, unique=1e10)
+    log_n = np.linspace(10, 40, 300_001)
+    for i in range(4):
+        th = {k: v[i] for k, v in theta.items()}
+        for j, c in enumerate(budgets):
+            n = np.exp(log_n)
+            d = c / (6 * n)  # a run uses at most D of the unique tokens available
+            loss = dc.loss({"N": n, "D": d, "U": np.minimum(d, 1e10)}, th)
+            assert out["loss"][i, j] <= loss.min() * (1 + 1e-12)
+            assert 6 * out["N_opt"][i, j] * out["D_opt"][i, j] == pytest.approx(c, rel=1e-12)
+
+
+def test_numerical_inverse_at_the_ends_of_the_search_range():
+    theta = random_draws(4, seed=5)
+    out = opt.compute_for_loss_draws(CUSTOM, theta, [theta["E"].min() - 0.1, 1e6])
+    assert np.isposinf(out["C"][:, 0]).all() and not out["reachable"][:, 0].any()
+    # a target the law already meets at the smallest compute searched (1 FLOP)
+    np.testing.assert_allclose(out["C"][:, 1], 1.0)
+    assert out["reachable"][:, 1].all()
+
+
 def test_compute_only_law_inverse_and_halving():
     law = get_law("compute")
     theta = {"E": np.array([1.7, 1.8]), "A": np.array([60.0, 90.0]),

@@ -77,6 +77,18 @@ def test_pytensor_logp_matches_scipy(name, symbolic):
     np.testing.assert_allclose(prior.logpdf(x), want, rtol=1e-7, atol=1e-8)
 
 
+def test_scipy_stats_is_imported_only_when_a_density_is_evaluated():
+    import subprocess
+    import sys
+
+    code = ("import sys; from bayescale.priors import Prior; p = Prior('Normal', mu=0, sigma=1); "
+            "before = 'scipy.stats' in sys.modules; p.logpdf([0.0]); "
+            "print(before, 'scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
 def test_numpy_logpdf_is_minus_infinity_outside_the_support():
     assert np.isneginf(Prior("LogNormal", mu=0, sigma=1).logpdf([-1.0])).all()
     assert np.isneginf(Prior("Uniform", lower=0.1, upper=0.9).logpdf([0.95])).all()

@@ -124,6 +124,39 @@ def test_checks_report_divergences_rhat_ess_and_bounds():
     assert fake_fit().check() == []
 
 
+def _with_energy(fit, energy):
+    """The fit with the sampler's ``energy`` (chain, draw) added to its sample_stats."""
+    import xarray as xr
+
+    stats = fit.dt["sample_stats"].to_dataset()
+    fit.dt["sample_stats"] = xr.DataTree(stats.assign(energy=(("chain", "draw"), energy)))
+    return fit
+
+
+def _ar1(rng, phi, n):
+    """AR(1) series: its E-BFMI is about 2·(1 − phi)."""
+    x, noise = np.zeros(n), rng.normal(size=n)
+    for t in range(1, n):
+        x[t] = phi * x[t - 1] + noise[t]
+    return x
+
+
+def test_low_e_bfmi_is_reported_per_chain():
+    rng = np.random.default_rng(0)
+    healthy = rng.normal(size=(4, 1000))  # independent energies: E-BFMI ≈ 2
+    assert _with_energy(fake_fit(chains=4, draws=1000), healthy).check() == []
+    energy = healthy.copy()
+    energy[2] = _ar1(rng, 0.9, 1000)  # E-BFMI ≈ 0.2
+    messages = _with_energy(fake_fit(chains=4, draws=1000), energy).check()
+    [line] = [m for m in messages if "E-BFMI" in m]
+    assert line.startswith("E-BFMI 0.2") and "< 0.3 in chain 2:" in line
+    assert "explores the tails poorly" in line and "\n" not in line and "--" not in line
+    energy[0] = np.cumsum(rng.normal(0, 0.1, 1000))  # a slowly varying random walk
+    messages = _with_energy(fake_fit(chains=4, draws=1000), energy).check()
+    [line] = [m for m in messages if "E-BFMI" in m]
+    assert line.startswith("E-BFMI < 0.3 in chains 0 (0.0") and "2 (0.2" in line
+
+
 def test_floor_pressed_against_lowest_loss():
     truth = dict(EPOCH_CHINCHILLA)
     fit = fake_fit(truth=truth | {"E": 50.0})  # clipped to just below the lowest loss

@@ -47,8 +47,10 @@ SEARCH_HALF_WIDTH = 20.0
 #: the bracket that :func:`scipy.optimize.elementwise.find_minimum` refines.
 SEARCH_POINTS = 41
 #: Absolute tolerance, in ``ln N``, of that refinement (relative tolerance 0), and its most
-#: iterations (Chandrupatla's method: parabolic steps, golden sections as fallback).
-LOG_N_XTOL = 1e-9
+#: iterations (Chandrupatla's method: parabolic steps, golden sections as fallback). Rounding of
+#: the loss near its flat minimum already blurs ``ln N*`` by a few 1e-7, so a finer tolerance
+#: only adds iterations.
+LOG_N_XTOL = 1e-7
 MINIMISE_MAXITER = 100
 #: Search range (log10 FLOPs) of inverse questions solved numerically, and the tolerances of
 #: :func:`scipy.optimize.elementwise.find_root` there: absolute, in the root's variable (a log)
@@ -57,8 +59,8 @@ LOG10_C_RANGE = (0.0, 60.0)
 ROOT_XTOL = 1e-10
 ROOT_FTOL = 1e-12
 ROOT_MAXITER = 60
-#: Stand-in for the (log) loss where the law overflows or is undefined: the scipy solvers stop on
-#: non-finite values, the old comparisons treated them as +inf.
+#: Stand-in for the (log) loss where the law overflows or is undefined, worse than any real
+#: loss: the scipy solvers stop on non-finite values.
 _HUGE = 1e100
 #: Step in ``ln C`` of the local slopes that give numerical allocation exponents.
 SLOPE_STEP = 0.05
@@ -199,11 +201,13 @@ def _numeric_log_n(law: Law, th: Mapping[str, np.ndarray], x: np.ndarray,
         out = _log_loss_nd(law, dict(zip(names, values, strict=True)), v, x - v, fx)
         return np.nan_to_num(out, nan=_HUGE, posinf=_HUGE, neginf=-_HUGE)
 
-    # elementwise: scipy passes each argument reduced to the elements still iterating
-    res = elementwise.find_minimum(along, (centre - step, centre, centre + step),
-                                   args=(x, *(th[name] for name in names)),
-                                   tolerances={"xatol": LOG_N_XTOL, "xrtol": 0.0},
-                                   maxiter=MINIMISE_MAXITER)
+    # elementwise: scipy passes each argument reduced to the elements still iterating; its
+    # parabolic step divides 0 by 0 where the law is flat (then it takes a golden section)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        res = elementwise.find_minimum(along, (centre - step, centre, centre + step),
+                                       args=(x, *(th[name] for name in names)),
+                                       tolerances={"xatol": LOG_N_XTOL, "xrtol": 0.0},
+                                       maxiter=MINIMISE_MAXITER)
     log_n = np.where(np.isfinite(res.x), res.x, centre)  # NaN only where not `inside`
     if strict:
         return np.where(inside, log_n, np.nan)

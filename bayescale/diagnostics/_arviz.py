@@ -25,3 +25,21 @@ def convergence(draws: np.ndarray) -> dict[str, float]:
         "ess_bulk": float(array_stats.ess(a, method="bulk")),
         "ess_tail": float(array_stats.ess(a, method="tail", prob=TAIL_ESS_PROB)),
     }
+
+
+def bfmi(energy: np.ndarray) -> np.ndarray:
+    """E-BFMI of each chain from the sampler's energy, shape (chain, draw) (Betancourt 2016):
+    the mean squared change of the energy between draws over its variance. NaN for a chain too
+    short, constant or not finite."""
+    from arviz_stats.base import array_stats
+
+    a = np.asarray(energy, dtype=float)
+    if a.ndim != 2:
+        raise ValueError(f"energy must have shape (chain, draw), got {a.shape}")
+    out = np.full(a.shape[0], np.nan)
+    if a.shape[1] < 3:
+        return out
+    ok = np.isfinite(a).all(axis=1) & (np.ptp(a, axis=1) > 0)
+    if ok.any():
+        out[ok] = np.asarray(array_stats.bfmi(a[ok]), dtype=float)
+    return out

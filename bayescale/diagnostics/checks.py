@@ -6,6 +6,8 @@ Thresholds (Vehtari et al. 2021; modeling.md §4.1):
 * R-hat above :data:`RHAT_MAX` (1.01) for any parameter;
 * bulk or tail ESS below :data:`ESS_MIN` (400) for any parameter;
 * more than 1% of transitions at the maximum tree depth;
+* an E-BFMI below :data:`BFMI_MIN` (0.3) in any chain (Betancourt 2016), from the sampler's
+  ``energy``;
 * a posterior pressed against a bound of its range: more than :data:`PRESSED_FRACTION` of the
   draws in the outer 1% of the range (E against 0 or the lowest observed loss, or a parameter
   against a bound of a bounded prior);
@@ -22,9 +24,11 @@ import pandas as pd
 
 from ..data.runs import Runs
 from ..model.spec import ModelSpec
+from ._arviz import bfmi
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
+BFMI_MIN = 0.3
 PRESSED_FRACTION = 0.05
 EXTRAPOLATION_FACTOR = 30.0
 
@@ -57,6 +61,17 @@ def convergence_warnings(table: pd.DataFrame, stats: Mapping[str, np.ndarray],
                 f"{100 * frac:.0f}% of transitions hit the maximum tree depth: sampling is "
                 "inefficient and may not have explored the posterior; check for strongly "
                 "correlated parameters or fix weakly identified ones"
+            )
+    if "energy" in stats:
+        low = [(str(c), v) for c, v in enumerate(bfmi(stats["energy"]))
+               if np.isfinite(v) and v < BFMI_MIN]
+        if low:
+            where = (f"E-BFMI {low[0][1]:.2f} < {BFMI_MIN} in chain {low[0][0]}" if len(low) == 1
+                     else f"E-BFMI < {BFMI_MIN} in chains {_names(low, '.2f')}")
+            out.append(
+                f"{where}: the sampler explores the tails poorly, so the intervals may be too "
+                "narrow; give the parameters the data do not pin down tighter priors (or fix "
+                "them) and refit"
             )
     rhat = [(k, v) for k, v in table["r_hat"].items() if np.isfinite(v) and v > RHAT_MAX]
     if rhat:

@@ -111,23 +111,32 @@ def compare(fits: Mapping[str, Any], *, method: str = "stacking") -> pd.DataFram
 # -- leave-future-out across families, stacking, averaging --------------------------------------
 def stacking_weights(lpd: np.ndarray) -> np.ndarray:
     """Weights on the simplex maximising ``Σ_i log Σ_k w_k exp(lpd[i, k])`` (Yao et al. 2018)
-    from pointwise log predictive densities (points, models)."""
-    from scipy.optimize import minimize
+    from pointwise log predictive densities (points, models).
+
+    The stacking of :func:`arviz_stats.compare` (which takes ELPD results only: each column
+    becomes one, its pointwise values the ``elpd_i``). Each point's densities are first divided
+    by their largest (a shift of its row of ``lpd``): the weights stay the same, and arviz-stats,
+    which exponentiates the values as given, neither underflows nor overflows."""
+    import warnings
+
+    import xarray as xr
+    from arviz_stats import compare as az_compare
+    from arviz_stats.utils import ELPDData
 
     lpd = np.asarray(lpd, dtype=float)
-    k = lpd.shape[1]
+    n, k = lpd.shape
     if k == 1:
         return np.ones(1)
-    shift = lpd.max(axis=1, keepdims=True)
-    dens = np.exp(lpd - shift)
-
-    def objective(z: np.ndarray) -> float:
-        w = np.exp(np.append(z, 0.0))
-        w /= w.sum()
-        return -float(np.sum(np.log(dens @ w + 1e-300)))
-
-    res = minimize(objective, np.zeros(k - 1), method="Nelder-Mead" if k == 2 else "BFGS")
-    w = np.exp(np.append(res.x, 0.0))
+    shifted = lpd - lpd.max(axis=1, keepdims=True)
+    names = [f"m{j}" for j in range(k)]
+    elpd = {name: ELPDData(elpd=float(col.sum()), se=float(np.sqrt(n * col.var())), p=np.nan,
+                           n_samples=0, n_data_points=n, scale="log", warning=False,
+                           good_k=None, elpd_i=xr.DataArray(col, dims=["point"]))
+            for name, col in zip(names, shifted.T, strict=True)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # notes on near-identical models: not about weights
+        table = az_compare(elpd, method="stacking", round_to="none")
+    w = np.clip(table["weight"].reindex(names).to_numpy(dtype=float), 0.0, None)
     return w / w.sum()
 
 
