@@ -21,7 +21,7 @@ import pandas as pd
 
 from .data.runs import Runs, split_groups
 from .errors import DataError, InferenceWarning, SpecError
-from .evaluation.discrepancy import estimate, refit_config
+from .evaluation.discrepancy import learn_discrepancy
 from .inference.run import model_options, prior_fit, sample_fit
 from .inference.samplers import SamplerSettings
 from .laws import Law
@@ -113,23 +113,18 @@ def fit(
     config, settings, spec, runs, setting = plan_fit(
         data, law, config=config, settings=settings, discrepancy=discrepancy, **options)
     result = sample_fit(spec, runs, settings, config=config)
-    return apply_discrepancy(result, setting, config, settings)
+    return apply_discrepancy(result, setting)
 
 
-def apply_discrepancy(result: ScalingFit, setting: str | float | None, config: ModelConfig,
-                      settings: SamplerSettings) -> ScalingFit:
+def apply_discrepancy(result: ScalingFit, setting: str | float | None) -> ScalingFit:
     """``result`` with the discrepancy ``setting`` (parsed by
     :func:`~bayescale.results.discrepancy.parse_setting`): None leaves it, a number sets δ,
-    ``"auto"`` learns δ by leave-future-out MAP refits under ``config`` (seeded from
-    ``settings``)."""
+    ``"auto"`` learns δ by :func:`~bayescale.evaluation.discrepancy.learn_discrepancy` (MAP
+    refits under the config the fit recorded, seeded with its seed)."""
     if setting is None:
         return result
     if setting == "auto":
-        table = result.runs.table
-        learned = estimate(table, refit_config(config, table),
-                           settings=SamplerSettings(method="map",
-                                                    random_seed=settings.random_seed))
-        return result.with_discrepancy(learned)
+        return learn_discrepancy(result)
     return result.with_discrepancy(setting)
 
 

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                      "  approximate fit: posterior mode + Laplace approximation (no MCMC)...")
     result = sample_fit(spec, runs, settings, config=config)
     if setting is not None:
-        result = apply_discrepancy(result, setting, config, settings)
+        result = apply_discrepancy(result, setting)
         if result.discrepancy is not None:
             output.say(args, f"  {describe_discrepancy(result.discrepancy)}")
     result.meta["command"] = "bayescale " + shlex.join(args.argv)
@@ -166,7 +166,7 @@ def fit_groups(args: argparse.Namespace) -> int:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
     if setting is not None:
-        fits = {name: apply_discrepancy(fit, setting, config, settings)
+        fits = {name: apply_discrepancy(fit, setting)
                 for name, fit in fits.items()}
     folder.mkdir(exist_ok=True)
     rows = []
