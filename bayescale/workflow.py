@@ -53,7 +53,7 @@ def prepare(data: DataArg, law: str | Law | None = None, *, config: ModelConfig 
 
 
 def plan_fit(data: DataArg, law: str | Law | None = None, *, config: ModelConfig | None = None,
-             settings: SamplerSettings | None = None, discrepancy: Any = None,
+             settings: SamplerSettings | None = None, discrepancy: Any = "default",
              **options: Any) -> tuple[ModelConfig, SamplerSettings, ModelSpec, Runs, Any]:
     """Everything :func:`fit` checks before sampling: (config, validated settings, spec, runs,
     discrepancy setting). Raises the first problem found; samples nothing."""
@@ -71,7 +71,7 @@ def fit(
     *,
     config: ModelConfig | None = None,
     settings: SamplerSettings | None = None,
-    discrepancy: str | float | None = None,
+    discrepancy: str | float | None = "default",
     **options: Any,
 ) -> ScalingFit:
     """Fit a scaling law to training runs with NUTS (or, approximately, MAP + Laplace).
@@ -88,11 +88,12 @@ def fit(
         The model choices as one object; the keywords below override its fields.
     settings : SamplerSettings, optional
         The sampler settings as one object; the keywords below override its fields.
-    discrepancy : {None, "auto"} or float
+    discrepancy : {"default", "auto", None} or float
         A model-discrepancy term for extrapolation (:mod:`bayescale.results.discrepancy`):
-        ``"auto"`` learns its size from the runs by leave-future-out (a few MAP refits, about
-        a second; :mod:`bayescale.evaluation.discrepancy`); a number fixes it; None (default)
-        leaves predictions as the law alone gives them.
+        ``"auto"`` integrates over δ's posterior — its prior learned across public studies
+        times the leave-future-out evidence of the runs (a few MAP refits;
+        :mod:`bayescale.evaluation.discrepancy`); a number fixes δ; None leaves predictions as
+        the law alone gives them. ``"default"``: ``"auto"`` for losses, None for accuracies.
     **options
         Model keywords: ``likelihood`` ({"studentt", "laplace", "normal"} for losses,
         {"beta", "logitnormal"} for accuracies), ``priors`` (mapping or TOML path; a number
@@ -121,6 +122,8 @@ def apply_discrepancy(result: ScalingFit, setting: str | float | None) -> Scalin
     :func:`~bayescale.results.discrepancy.parse_setting`): None leaves it, a number sets δ,
     ``"auto"`` learns δ by :func:`~bayescale.evaluation.discrepancy.learn_discrepancy` (MAP
     refits under the config the fit recorded, seeded with its seed)."""
+    if setting == "default":
+        setting = "auto" if result.law.response == "loss" else None
     if setting is None:
         return result
     if setting == "auto":

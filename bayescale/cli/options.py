@@ -101,7 +101,10 @@ def add_model_options(p: argparse.ArgumentParser, law: bool = True) -> None:
     p.add_argument("--likelihood", default=None, choices=list(LIKELIHOODS),
                    help="observation model: studentt (default), laplace or normal on log loss; "
                         "beta (default) or logitnormal for accuracy laws")
-    p.add_argument("--priors", metavar="FILE", help="TOML file overriding priors")
+    p.add_argument("--priors", metavar="FILE|weak|field",
+                   help="TOML file overriding priors (e.g. from 'bayescale priors learn'); "
+                        "'field' (default): priors learned from public scaling studies where "
+                        "they apply; 'weak': the laws' weakly informative priors only")
     p.add_argument("--columns", metavar="MAP",
                    help="map your column names, e.g. N=params,D=tokens,loss=val_loss")
     p.add_argument("--query", metavar="EXPR",

@@ -181,7 +181,7 @@ def _plain(value: Any) -> Any:
 NETCDF = (".nc", ".nc4", ".netcdf")
 IMAGE = (".png", ".pdf", ".svg", ".eps", ".jpg", ".jpeg")
 KINDS = {"netcdf": NETCDF, "image": IMAGE, "csv": (".csv", ".csv.gz"), "tex": (".tex",),
-         "folder": ()}
+         "toml": (".toml",), "folder": ()}
 
 
 def check_output(path: str | Path, kind: str, *, force: bool,
@@ -205,7 +205,7 @@ def check_output(path: str | Path, kind: str, *, force: bool,
             if kind == "image":
                 raise FileFormatError(f"cannot write a {p.suffix.lstrip('.')!r} image; use "
                                       f"{', '.join(suffixes[:-1])} or {suffixes[-1]}")
-            what = {"netcdf": "NetCDF", "csv": "CSV", "tex": "LaTeX"}[kind]
+            what = {"netcdf": "NetCDF", "csv": "CSV", "tex": "LaTeX", "toml": "TOML"}[kind]
             raise FileFormatError(f"{str(p)!r}: the output is {what}; name it with "
                                   f"{' or '.join(suffixes)}")
     folder = p if kind == "folder" and p.is_dir() else p.parent

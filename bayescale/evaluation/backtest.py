@@ -144,7 +144,9 @@ def score_point_baseline(train: pd.DataFrame, test: pd.DataFrame, observed: np.n
     point = np.asarray(law.location(np, logx, {k: np.array([[v]]) for k, v in
                                                best.params.items()}))
     train_loc = law.location(np, {"N": np.log(n), "D": np.log(d)}, best.params)
-    sigma = float(np.std(np.log(loss) - train_loc, ddof=len(NAMES)))
+    # residual sd with the parameters' degrees of freedom, never below one left (5 runs, 5
+    # parameters: a point fit interpolates them, and its sd would be 0/0)
+    sigma = float(np.std(np.log(loss) - train_loc, ddof=min(len(NAMES), len(loss) - 1)))
     rng = np.random.default_rng(seed)
     simulated = np.exp(location + sigma * rng.standard_normal(location.shape))
     y = np.log(np.asarray(observed, dtype=float))[None, :]

@@ -117,7 +117,7 @@ def prior_fit(spec: ModelSpec, runs: Runs, *, draws: int = 2000, random_seed: in
 
 
 #: Keywords of a model config and of sampler settings, as the Python sugar accepts them.
-CONFIG_KEYWORDS = ("likelihood", "priors", "columns", "x", "query", "law_options")
+CONFIG_KEYWORDS = ("likelihood", "priors", "columns", "x", "query", "law_options", "base")
 SETTINGS_KEYWORDS = ("method", "draws", "tune", "chains", "random_seed", "target_accept",
                      "sampler", "progress")
 

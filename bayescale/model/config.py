@@ -22,6 +22,7 @@ from ..data.runs import Runs, filter_rows, parse_columns, read_table
 from ..errors import DataError, SpecError
 from ..laws import Law, get_law, law_from_dict
 from ..priors import Prior, parse_priors, read_priors_toml
+from ..priors.field import SETS as PRIOR_SETS
 from .spec import ModelSpec
 
 #: Fewer runs than this are refused. Fewer runs than free parameters are allowed (the priors
@@ -42,8 +43,9 @@ class ModelConfig:
     likelihood : str, optional
         ``studentt``/``laplace``/``normal`` for losses, ``beta``/``logitnormal`` for
         accuracies; default by the law's response.
-    priors : mapping or TOML path, optional
+    priors : mapping, TOML path, ``"field"`` or ``"weak"``, optional
         Overrides per parameter; a number fixes a parameter. A path is read at once.
+        ``"field"``/``"weak"`` choose the prior set (same as ``base``).
     columns : ``"N=params,loss=val_loss"`` or mapping, optional
         Where the canonical columns are in the user's table.
     x : {"N", "D", "C"}, optional
@@ -52,6 +54,10 @@ class ModelConfig:
         A row filter applied before validation.
     law_options : mapping, optional
         Options of the law (``chance``, ``breaks``, ``k``, ``expression``).
+    base : {"field", "weak"}
+        The default priors under the user's: ``"field"`` (default) learned from public scaling
+        studies (:mod:`bayescale.priors.field`) where they apply, else the law's weak ones;
+        ``"weak"``: the law's data-scaled weakly informative priors.
     """
 
     law: str | Law = "chinchilla"
@@ -61,8 +67,14 @@ class ModelConfig:
     x: str | None = None
     query: str | None = None
     law_options: Mapping[str, Any] | None = None
+    base: str = "field"
 
     def __post_init__(self) -> None:
+        if isinstance(self.priors, str) and self.priors.strip().lower() in PRIOR_SETS:
+            object.__setattr__(self, "base", self.priors.strip().lower())
+            object.__setattr__(self, "priors", None)
+        if self.base not in PRIOR_SETS:
+            raise SpecError(f"base={self.base!r}: use one of {', '.join(PRIOR_SETS)}")
         if isinstance(self.priors, (str, Path)):  # read once: a config is plain data
             object.__setattr__(self, "priors", read_priors_toml(self.priors))
         elif self.priors is not None:
@@ -81,7 +93,7 @@ class ModelConfig:
     def configure(self, data: pd.DataFrame | str | Path | Runs) -> tuple[ModelSpec, Runs]:
         """Validate the runs and resolve law, likelihood and priors; nothing is sampled."""
         law, runs = self.prepare(data)
-        return ModelSpec.resolve(law, self.likelihood, self.priors, runs), runs
+        return ModelSpec.resolve(law, self.likelihood, self.priors, runs, base=self.base), runs
 
     def prepare(self, data: pd.DataFrame | str | Path | Runs) -> tuple[Law, Runs]:
         """Resolve the law and validate the runs it needs (no priors yet)."""
@@ -111,7 +123,8 @@ class ModelConfig:
                            if self.priors else None),
                 "columns": dict(self.columns) if self.columns else None, "x": self.x,
                 "query": self.query,
-                "law_options": dict(self.law_options) if self.law_options else None}
+                "law_options": dict(self.law_options) if self.law_options else None,
+                "base": self.base}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelConfig:

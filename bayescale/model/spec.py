@@ -10,6 +10,7 @@ Layer: ``model``; imports ``errors``, ``priors``, ``laws`` and ``data``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Mapping
@@ -37,6 +38,10 @@ class ModelSpec:
     loss_min: float
     #: number of runs with their own effect (grouped laws, e.g. learning curves); else 0
     n_groups: int = 0
+    #: where each prior came from: "user", "field" (learned from public studies) or "weak"
+    origins: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: notes from resolving the priors (e.g. why a field prior was not used)
+    notes: tuple[str, ...] = ()
 
     @functools.cached_property
     def sampling(self) -> Sampling:
@@ -51,13 +56,26 @@ class ModelSpec:
         likelihood: str | Likelihood | None,
         priors: Mapping[str, Any] | None,
         runs: Runs,
+        base: str = "field",
     ) -> ModelSpec:
-        """Merge user priors over the law's and likelihood's defaults for these runs."""
+        """Merge user priors over the defaults for these runs: the law's and likelihood's weak
+        ones, overlaid (``base="field"``) by the field priors learned from public studies where
+        they apply to this law and these losses."""
         lik = get_likelihood(likelihood, law.response)
         scales = runs.scales(law.inputs)
         user = parse_priors(priors)
         defaults = {**law.default_priors(scales), **lik.default_priors()}
         params = [*law.params, *lik.params]
+        origins = dict.fromkeys(defaults, "weak")
+        notes: list[str] = []
+        if base == "field":
+            from ..priors.field import shipped
+
+            learned, notes = shipped().for_law(
+                law.name, [p.name for p in params if p.name not in user], law.response,
+                scales.loss_min)
+            defaults.update(learned)
+            origins.update(dict.fromkeys(learned, "field"))
         targets = {p.name for p in params} | {p.ref_name for p in params if p.ref_name}
         for key in user:
             owner = [other.name for other in _other_likelihoods(lik) if key in other.param_names]
@@ -93,9 +111,15 @@ class ModelSpec:
                                                                                "upper"}:
                 # the documented default: Beta on (0, lowest observed loss), not on (0, 1)
                 prior = prior.with_params(lower=0.0, upper=scales.loss_min)
+            elif (p.kind == "floor" and prior.dist == "TruncatedNormal"
+                  and "upper" not in prior.given):
+                # a learned floor prior: truncated at the lowest observed loss
+                prior = prior.with_params(upper=scales.loss_min)
             resolved[key] = prior
+            origins[key] = "user" if keys else origins.get(key, "weak")
         n_groups = len(runs.groups[1]) if law.grouped else 0
-        spec = cls(law, lik, resolved, scales.reference, scales.loss_min, n_groups)
+        spec = cls(law, lik, resolved, scales.reference, scales.loss_min, n_groups,
+                   {k: origins[k] for k in resolved}, tuple(notes))
         spec.validate()
         return spec
 
@@ -221,6 +245,8 @@ class ModelSpec:
             "reference": dict(self.reference),
             "loss_min": self.loss_min,
             "n_groups": self.n_groups,
+            "origins": dict(self.origins),
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -233,6 +259,8 @@ class ModelSpec:
             reference={k: float(v) for k, v in data["reference"].items()},
             loss_min=float(data["loss_min"]),
             n_groups=int(data.get("n_groups", 0)),
+            origins={str(k): str(v) for k, v in dict(data.get("origins") or {}).items()},
+            notes=tuple(str(v) for v in data.get("notes") or ()),
         )
 
     def describe_priors(self) -> list[str]:
@@ -241,6 +269,8 @@ class ModelSpec:
         for p in self.params:
             key, prior = self.prior_for(p)
             line = f"{key:<7} ~ {prior.describe()}"
+            if self.origins.get(key) == "field":
+                line += "   (learned from public scaling studies)"
             if key == p.ref_name:
                 line += (f"   ({key} = {p.name}·{p.input}_ref^-{p.exponent}, "
                          f"{p.input}_ref = {self.reference[p.input]:.3g})")

@@ -43,14 +43,52 @@ SEED = 20241129
 
 @dataclass(frozen=True)
 class Discrepancy:
-    """``delta``: sd of the extra log-loss error per e-fold beyond ``reference`` (the largest
-    fitted value of ``input``). ``splits``: what the estimate was learned from."""
+    """The model discrepancy: sd ``δ`` of the extra log-loss error per e-fold beyond
+    ``reference`` (the largest fitted value of ``input``).
+
+    δ is a distribution: ``values`` with probabilities ``weights`` (its posterior given the
+    runs, or a single given value); each posterior draw gets its own δ, so predictions integrate
+    over it. ``delta`` is its median (for display). ``source`` says where it came from;
+    ``splits``, what the runs' own future showed."""
 
     delta: float
     input: str
     reference: float
     source: str = "given"
     splits: list[dict[str, float]] = field(default_factory=list)
+    values: tuple[float, ...] = ()
+    weights: tuple[float, ...] = ()
+    #: the prior δ had (its dict form), when it was learned with one
+    prior: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            object.__setattr__(self, "values", (float(self.delta),))
+            object.__setattr__(self, "weights", (1.0,))
+        if len(self.values) != len(self.weights):
+            raise SpecError("discrepancy: values and weights differ in length")
+        w = np.asarray(self.weights, dtype=float)
+        v = np.asarray(self.values, dtype=float)
+        if not (np.all(np.isfinite(v)) and np.all(v >= 0) and np.all(np.isfinite(w))
+                and np.all(w >= 0) and w.sum() > 0):
+            raise SpecError("discrepancy: values must be finite δ ≥ 0 with weights ≥ 0")
+
+    @classmethod
+    def from_weights(cls, values: np.ndarray, weights: np.ndarray, input: str,
+                     reference: float, **kwargs: Any) -> Discrepancy:
+        """δ with probabilities ``weights`` on ``values`` (normalised here; negligible ones
+        dropped); ``delta`` is the median."""
+        w = np.asarray(weights, dtype=float)
+        w = w / w.sum()
+        keep = w > 1e-6 * w.max()
+        v, w = np.asarray(values, dtype=float)[keep], w[keep] / w[keep].sum()
+        median = float(v[int(np.searchsorted(np.cumsum(w), 0.5))])
+        return cls(median, input, float(reference), values=tuple(map(float, v)),
+                   weights=tuple(map(float, w)), **kwargs)
+
+    def quantile(self, q: float) -> float:
+        cdf = np.cumsum(self.weights)
+        return float(self.values[min(int(np.searchsorted(cdf, q)), len(cdf) - 1)])
 
     def distance(self, points: pd.DataFrame) -> np.ndarray:
         if self.input not in points:
@@ -58,17 +96,33 @@ class Discrepancy:
         x = points[self.input].to_numpy(dtype=float)
         return np.maximum(0.0, np.log(x / self.reference))
 
+    def scales(self, n_draws: int) -> np.ndarray:
+        """(draws, 1) draws of ``δ·z``: δ from its distribution, z standard normal."""
+        rng = np.random.default_rng(SEED)
+        z = rng.standard_normal((n_draws, 1))
+        if len(self.values) == 1:
+            return self.values[0] * z
+        delta = rng.choice(np.asarray(self.values), size=(n_draws, 1),
+                           p=np.asarray(self.weights) / np.sum(self.weights))
+        return delta * z
+
     def offsets(self, points: pd.DataFrame, n_draws: int) -> np.ndarray:
-        """(draws, points) additions to the location: ``δ·d(x)·z`` with one z per draw."""
-        z = np.random.default_rng(SEED).standard_normal((n_draws, 1))
-        return self.delta * self.distance(points)[None, :] * z
+        """(draws, points) additions to the location: ``δ·d(x)·z`` with one (δ, z) per
+        draw."""
+        return self.scales(n_draws) * self.distance(points)[None, :]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["values"], out["weights"] = list(self.values), list(self.weights)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Discrepancy:
-        return cls(**dict(data))
+        values = dict(data)
+        for key in ("values", "weights"):
+            if key in values:
+                values[key] = tuple(float(v) for v in values[key])
+        return cls(**values)
 
 
 def distance_input(table: pd.DataFrame, law: Any) -> str:
@@ -86,7 +140,7 @@ def resolve(setting: Any, table: pd.DataFrame, law: Any) -> Discrepancy | None:
     value = parse_setting(setting)
     if value is None:
         return None
-    if value == "auto":
+    if value in ("auto", "default"):
         raise SpecError("discrepancy 'auto' learns delta by refitting the law: use "
                         "bayescale.fit(..., discrepancy='auto') or "
                         "bayescale.evaluation.learn_discrepancy(fit)")
@@ -95,18 +149,19 @@ def resolve(setting: Any, table: pd.DataFrame, law: Any) -> Discrepancy | None:
 
 
 def parse_setting(setting: Any) -> str | float | None:
-    """Validate a discrepancy setting without data: None (``None``/``"none"``), ``"auto"``
-    or a number δ ≥ 0. Raises :class:`SpecError` naming the bad value."""
+    """Validate a discrepancy setting without data: None (``None``/``"none"``), ``"auto"``,
+    ``"default"`` (``"auto"`` for losses, none otherwise) or a number δ ≥ 0. Raises
+    :class:`SpecError` naming the bad value."""
     if setting is None or (isinstance(setting, str) and setting.strip().lower() == "none"):
         return None
-    if isinstance(setting, str) and setting.strip().lower() == "auto":
-        return "auto"
+    if isinstance(setting, str) and setting.strip().lower() in ("auto", "default"):
+        return setting.strip().lower()
     if isinstance(setting, bool):
-        raise SpecError(f"discrepancy={setting!r}: use 'none', 'auto' or a number ≥ 0")
+        raise SpecError(f"discrepancy={setting!r}: use 'none', 'auto', 'default' or a number ≥ 0")
     try:
         delta = float(setting)
     except (TypeError, ValueError):
-        raise SpecError(f"discrepancy={setting!r}: use 'none', 'auto' or a number ≥ 0"
+        raise SpecError(f"discrepancy={setting!r}: use 'none', 'auto', 'default' or a number ≥ 0"
                         ) from None
     if not (np.isfinite(delta) and delta >= 0):
         raise SpecError(f"discrepancy={setting!r}: must be a finite number ≥ 0")

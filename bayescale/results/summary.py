@@ -43,7 +43,9 @@ class FitSummary:
 def describe_discrepancy(discrepancy: Any) -> str:
     """One line on a fit's model-discrepancy term."""
     d = discrepancy
-    return (f"model discrepancy: delta = {d.delta:.3g} per e-fold of {d.input} beyond "
+    spread = (f" (90%: {d.quantile(0.05):.2g}–{d.quantile(0.95):.2g})"
+              if len(d.values) > 1 else "")
+    return (f"model discrepancy: delta = {d.delta:.3g}{spread} per e-fold of {d.input} beyond "
             f"{d.reference:.3g} ({d.source})")
 
 

@@ -37,6 +37,8 @@ COMMANDS: dict[str, Command] = {
     "datasets": Command("datasets", "public scaling datasets: list them, fetch one as a tidy "
                                     "CSV"),
     "laws": Command("laws", "list the available laws"),
+    "priors": Command("priors", "the default priors learned from public studies; learn "
+                                "priors from your own past studies"),
 }
 
 

@@ -47,9 +47,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("runs", help="CSV of runs: columns N (params), D (tokens) and/or C (FLOPs), "
                                 "loss")
     add_fit_options(p)
-    p.add_argument("--discrepancy", default=None, metavar="auto|none|DELTA",
-                   help="model-discrepancy term for extrapolation: 'auto' learns its size from "
-                        "the runs by leave-future-out; a number fixes it (default none)")
+    p.add_argument("--discrepancy", default="default", metavar="auto|none|DELTA",
+                   help="model-discrepancy term for extrapolation: 'auto' (default for losses) "
+                        "integrates over its size, prior learned across public studies times "
+                        "the runs' own leave-future-out evidence; a number fixes it; 'none' "
+                        "leaves the law's bands alone")
     add_prob(p, "probability of the printed intervals (0.95)")
     p.add_argument("--by", metavar="COLUMN",
                    help="fit each group of rows sharing COLUMN's value (compiling once); "

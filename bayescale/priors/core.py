@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SpecError
+from ..errors import SpecError
 
 _INF = math.inf
 
@@ -359,8 +359,9 @@ def read_priors_toml(path: str | Path) -> dict[str, Prior]:
         data = tomllib.loads(text.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpecError(f"priors file {str(p)!r} is not valid TOML: {exc}") from None
-    if isinstance(data.get("priors"), Mapping) and len(data) == 1:
-        data = data["priors"]
+    if isinstance(data.get("priors"), Mapping) and set(data) <= {"priors", "provenance",
+                                                                  "applies"}:
+        data = data["priors"]  # a learned priors file ('bayescale priors learn')
     try:
         return parse_priors(data)
     except SpecError as exc:
