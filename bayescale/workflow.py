@@ -93,7 +93,8 @@ def fit(
         ``"auto"`` integrates over δ's posterior — its prior learned across public studies
         times the leave-future-out evidence of the runs (a few MAP refits;
         :mod:`bayescale.evaluation.discrepancy`); a number fixes δ; None leaves predictions as
-        the law alone gives them. ``"default"``: ``"auto"`` for losses, None for accuracies.
+        the law alone gives them. ``"default"``: ``"auto"`` for losses of run ladders, None
+        for accuracies and learning curves (its prior was learned on final losses).
     **options
         Model keywords: ``likelihood`` ({"studentt", "laplace", "normal"} for losses,
         {"beta", "logitnormal"} for accuracies), ``priors`` (mapping or TOML path; a number
@@ -122,8 +123,9 @@ def apply_discrepancy(result: ScalingFit, setting: str | float | None) -> Scalin
     :func:`~bayescale.results.discrepancy.parse_setting`): None leaves it, a number sets δ,
     ``"auto"`` learns δ by :func:`~bayescale.evaluation.discrepancy.learn_discrepancy` (MAP
     refits under the config the fit recorded, seeded with its seed)."""
-    if setting == "default":
-        setting = "auto" if result.law.response == "loss" else None
+    if setting == "default":  # δ's prior was learned on the final losses of run ladders
+        setting = ("auto" if result.law.response == "loss" and not result.spec.n_groups
+                   else None)
     if setting is None:
         return result
     if setting == "auto":

@@ -213,7 +213,7 @@ def backtest(data: Any, law: str | Any | None = None, *, holdout: str = "largest
     learned = None
     if discrepancy:
         # learned from posteriors like the one scored (MCMC refits for an MCMC fit)
-        learned = estimate(train, inner, settings=settings)
+        learned = estimate(train, inner, settings=settings, fit=fitted)
         with_disc = score_fit(fitted.with_discrepancy(learned), test, observed)
         name = "bayescale + discrepancy"
         with_disc.insert(0, "method", name)

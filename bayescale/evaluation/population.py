@@ -154,7 +154,8 @@ def priors_toml(priors: Mapping[str, Prior], estimates: pd.DataFrame, pooled: pd
             "studies": sorted(estimates["study"].unique().tolist()),
             **dict(provenance or {})}
     lines = ["# Priors learned from past scaling studies (bayescale).",
-             "# Use with: bayescale fit RUNS.csv --priors THIS.toml", "", "[provenance]"]
+             "# Use it as the priors of a fit (the [priors] table is read).", "",
+             "[provenance]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in meta.items()]
     lines += ["", "[applies]", f"laws = {_toml_value(list(laws))}",
               f"loss_max = {loss_max!r}", "", "[priors]"]

@@ -30,7 +30,7 @@ from .core import Prior, parse_priors
 PATH = Path(__file__).with_name("field.toml")
 #: The floor's field prior is used only when at least this share of it lies below the lowest
 #: observed loss.
-FLOOR_MASS_MIN = 0.9
+FLOOR_MASS_MIN = 0.05
 #: Names of prior sets.
 SETS = ("field", "weak")
 

@@ -24,7 +24,7 @@ def make(law="chinchilla", likelihood="studentt", priors=None, seed=0):
         design, truth = chinchilla_design(), EPOCH_CHINCHILLA
     df = simulate_runs(law_obj, truth, design, seed=seed)
     runs = Runs.from_frame(df, law_obj.inputs)
-    spec = ModelSpec.resolve(law_obj, likelihood, priors, runs)
+    spec = ModelSpec.resolve(law_obj, likelihood, priors, runs, base="weak")
     return spec, runs, build_model(spec, runs)
 
 
@@ -189,7 +189,7 @@ def test_new_data_and_settings_through_set_data_equal_a_fresh_model():
     spec1, runs1, model = make(seed=0)
     df2 = simulate_runs("chinchilla", EPOCH_CHINCHILLA, chinchilla_design(n_sizes=4), seed=9)
     runs2 = Runs.from_frame(df2, ["N", "D"])
-    spec2 = ModelSpec.resolve(spec1.law, "studentt", None, runs2)
+    spec2 = ModelSpec.resolve(spec1.law, "studentt", None, runs2, base="weak")
     assert spec2.sampling.structure() == spec1.sampling.structure() and runs2.n != runs1.n
     with model:
         pm.set_data({"log_N": runs2.log("N"), "log_D": runs2.log("D"),
