@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from learn_priors import all_estimates, delta_scale, field_without  # noqa: E402
+from learn_priors import PRIOR_SPLITS, all_estimates, delta_scale, field_without  # noqa: E402
 from studies import STUDIES, available  # noqa: E402
 
 import bayescale as bs  # noqa: E402
@@ -58,7 +58,7 @@ def splits(table: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
 
 def loso_priors(estimates: pd.DataFrame, source: str, loss_min: float) -> dict:
     field = field_without(estimates, source)
-    priors, notes = field.for_law("chinchilla", PARAMS, "loss", loss_min)
+    priors, _ = field.for_law("chinchilla", PARAMS, "loss", loss_min)
     return priors
 
 
@@ -73,8 +73,8 @@ def loso_delta(estimates: pd.DataFrame, held: str) -> Prior:
         field = field_without(estimates[estimates["source"] != held], study.source)
         priors, _ = field.for_law("chinchilla", PARAMS, "loss", float(table["loss"].min()))
         config = ModelConfig(law="chinchilla", priors=priors, base="weak")
-        found, _ = lfo_curves(table, config, settings=SamplerSettings(method="map",
-                                                                     random_seed=SEED))
+        found, _ = lfo_curves(table, config, settings=SamplerSettings(
+            method="map", random_seed=SEED), splits=PRIOR_SPLITS)
         curves[study.name] = np.mean(found, axis=0)
     scale, _ = delta_scale(curves)
     return Prior("HalfNormal", sigma=scale)

@@ -75,6 +75,65 @@ def _theta(fit: Any) -> dict[str, np.ndarray]:
     return fit.draws()
 
 
+#: Budgets per decade on which the compute needed for a target is found under the discrepancy.
+DRIFT_GRID_PER_DECADE = 8
+
+
+def _drift(fit: Any) -> tuple[np.ndarray, float] | None:
+    """The fit's model discrepancy along compute: per-draw ``δ·z`` (draws, 1) and ln C_max,
+    or None (no discrepancy, or one along another input)."""
+    disc = fit.discrepancy
+    if disc is None or disc.input != "C":
+        return None
+    return disc.scales(fit.n_draws), float(np.log(disc.reference))
+
+
+def _drifted(loss: np.ndarray, log_c: np.ndarray, drift: tuple[np.ndarray, float]
+             ) -> np.ndarray:
+    """Loss draws (draws, budgets) with the discrepancy beyond the largest fitted compute."""
+    scale, log_ref = drift
+    return loss * np.exp(scale * np.maximum(0.0, log_c[None, :] - log_ref))
+
+
+def _compute_for_loss_drifted(fit: Any, targets: np.ndarray, plain: dict[str, np.ndarray],
+                              drift: tuple[np.ndarray, float], k: float,
+                              unique: float | None) -> dict[str, np.ndarray]:
+    """Compute needed for each target when the loss beyond the data carries the discrepancy:
+    per draw, the first budget (on a grid above the largest fitted compute, interpolated in log
+    C) where the drifted frontier reaches the target. Answers inside the data are unchanged."""
+    _, log_ref = drift
+    with np.errstate(divide="ignore"):
+        inside = np.log(plain["C"]) <= log_ref
+    hi = float(np.log(10.0) * 60.0)
+    n = max(2, int(np.ceil((hi - log_ref) / np.log(10.0) * DRIFT_GRID_PER_DECADE)))
+    log_c = np.linspace(log_ref, hi, n)
+    grid = allocation_draws(fit.law, _theta(fit), np.exp(log_c), k=k, unique=unique)
+    loss = _drifted(grid["loss"], log_c, drift)
+    out = {key: np.array(v, dtype=float, copy=True) for key, v in plain.items()
+           if key != "reachable"}
+    for j, t in enumerate(targets):
+        below = loss <= t
+        first = np.where(below.any(axis=1), below.argmax(axis=1), -1)
+        rows = np.arange(loss.shape[0])
+        i1 = np.clip(first, 1, n - 1)
+        i0 = i1 - 1
+        l0, l1 = np.log(loss[rows, i0]), np.log(loss[rows, i1])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = np.clip((l0 - np.log(t)) / (l0 - l1), 0.0, 1.0)
+        x = np.where(first == 0, log_c[0], log_c[i0] + w * (log_c[i1] - log_c[i0]))
+        solved = np.where(first >= 0, x, np.inf)
+        keep = inside[:, j]
+        out["C"][:, j] = np.where(keep, plain["C"][:, j], np.exp(solved))
+        for key in ("N_opt", "D_opt"):
+            if key in grid and key in out:
+                g = np.log(grid[key])
+                value = np.exp(g[rows, i0] + w * (g[rows, i1] - g[rows, i0]))
+                value = np.where(first >= 0, value, np.inf)
+                out[key][:, j] = np.where(keep, plain[key][:, j], value)
+    out["reachable"] = np.isfinite(out["C"])
+    return out
+
+
 def _attrs(fit: Any, prob: float, k: float, **more: Any) -> dict[str, Any]:
     law = fit.law
     method = ("closed form" if closed_form(law) else
@@ -122,6 +181,9 @@ def optimal(fit: Any, compute: float | Sequence[float], *, prob: float = 0.95,
     c = positive_values(compute)
     k = check_k(k, fit.law)
     draws = allocation_draws(fit.law, _theta(fit), c, k=k, unique=unique)
+    drift = _drift(fit)
+    if drift is not None:  # the loss at a budget beyond the data carries the discrepancy
+        draws["loss"] = _drifted(draws["loss"], np.log(c), drift)
     failed = {name: float(np.isnan(v).mean()) for name, v in draws.items()}
     table = _sort(_tidy(draws, "C", c, prob, FORWARD_QUANTITIES), "C")
     table.attrs = _attrs(fit, prob, k, unique=unique)
@@ -140,12 +202,17 @@ def compute_for_loss(fit: Any, target: float | Sequence[float], *, prob: float =
     """What it takes to reach each target loss: rows per (``target``, ``quantity``) for the
     compute ``C`` on the frontier, ``N_opt``/``D_opt`` there, ``N_min``/``D_min`` (for laws
     with such terms), with ``p_reachable`` = P(E < target). Intervals keep the draws that
-    never reach the target (as ``inf``)."""
+    never reach the target (as ``inf``). With a model discrepancy along C, the loss beyond the
+    largest fitted compute carries it: ``C``, ``N_opt``, ``D_opt`` and ``p_reachable`` (within
+    1e60 FLOPs) integrate over it; ``N_min``/``D_min`` (no compute) do not."""
 
     prob = check_prob(prob)
     targets = positive_values(target, "target loss")
     k = check_k(k, fit.law)
     draws = compute_for_loss_draws(fit.law, _theta(fit), targets, k=k, unique=unique)
+    drift = _drift(fit)
+    if drift is not None:
+        draws = _compute_for_loss_drifted(fit, targets, draws, drift, k, unique)
     reach = draws.pop("reachable").mean(axis=0)
     table = _tidy(draws, "target", targets, prob, ("C", "N_opt", "D_opt", "N_min", "D_min"),
                   extra={"p_reachable": reach})
@@ -190,6 +257,9 @@ def regret(fit: Any, compute: float | Sequence[float], *, tokens_per_param: floa
     k = check_k(k, law)
     n, d = _plan(c, k, N, D, tokens_per_param)
     draws = regret_draws(law, _theta(fit), c, n, d, k=k, unique=unique)
+    drift = _drift(fit)
+    if drift is not None:  # both losses at the budget carry the same discrepancy factor
+        draws["excess_loss"] = _drifted(draws["excess_loss"], np.log(c), drift)
     table = _tidy(draws, "C", c, prob,
                   ("excess_loss", "compute_wasted"), extra={"N": n, "D": d}, mean=True)
     table = _sort(table, "C")

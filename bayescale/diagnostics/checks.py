@@ -12,7 +12,14 @@ Thresholds (Vehtari et al. 2021; modeling.md §4.1):
   draws in the outer 1% of the range (E against 0 or the lowest observed loss, or a parameter
   against a bound of a bounded prior);
 * a prediction beyond :data:`EXTRAPOLATION_FACTOR` × the largest observed N, D or C
-  (checked by ``predict``).
+  (checked by ``predict``);
+* an input with an exponent at fewer than :data:`MIN_LEVELS` (3) distinct values (values within
+  2% are one), or with :data:`CROWDED_SHARE` (75%) of the runs at one value;
+* a shrinkage below :data:`SHRINKAGE_LAW_MIN` (0.25) for a floor, amplitude or exponent, or
+  below :data:`SHRINKAGE_MIN` (0.1) for any other parameter.
+
+Design and shrinkage warnings name the parameter, say why the runs do not set it and which runs
+would (``add runs at D ≥ 8.8e10``).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.runs import Runs
+from ..laws import Law, Param
 from ..model.spec import ModelSpec
 from ._arviz import bfmi
 
@@ -91,8 +99,9 @@ def convergence_warnings(table: pd.DataFrame, stats: Mapping[str, np.ndarray],
 
 
 def design_warnings(spec: ModelSpec, runs: Runs) -> list[str]:
-    """Warn when the runs cannot separate the terms of the law, or are fewer than its free
-    parameters."""
+    """Warn when the runs cannot pin down parameters of the law: fewer runs than free
+    parameters, too few distinct levels of an input (:func:`level_warnings`), or log inputs
+    that move together."""
     out = []
     free = [p.name for p in spec.sampled()]
     if runs.n < len(free):
@@ -100,7 +109,128 @@ def design_warnings(spec: ModelSpec, runs: Runs) -> list[str]:
                    "the runs cannot (see the shrinkage in 'bayescale summary'); the "
                    "intervals are honest about it, but report derived quantities rather than "
                    "the parameters")
-    return out + _separation_warnings(spec, runs)
+    return out + level_warnings(spec, runs) + _separation_warnings(spec, runs)
+
+
+# -- design: does each input vary enough to set its exponent? ------------------------------------
+#: Values of an input within this factor of a level's smallest value count as that level (2%).
+LEVEL_TOLERANCE = 1.02
+#: An input with an exponent needs at least this many distinct levels...
+MIN_LEVELS = 3
+#: ...and no single level holding this share of the runs or more.
+CROWDED_SHARE = 0.75
+#: The runs a warning suggests: at this multiple of the largest observed value of the input.
+EXTEND_FACTOR = 4.0
+
+
+def _num(x: float) -> str:
+    """A value for a message: large ones in 2 significant digits (``4.4e10``, ``3e21``), others
+    as they are (``0.25``)."""
+    if 1e-3 <= abs(x) < 1e4:
+        return f"{x:.4g}"
+    mantissa, exp = f"{x:.1e}".split("e")
+    return f"{mantissa.removesuffix('.0')}e{int(exp)}"
+
+
+def _levels(values: np.ndarray) -> list[tuple[float, int]]:
+    """Distinct levels of positive values, smallest first: (typical value, count). A level
+    takes every value within :data:`LEVEL_TOLERANCE` of its smallest one."""
+    x = np.sort(np.log(np.asarray(values, dtype=float)))
+    out, start, tol = [], 0, float(np.log(LEVEL_TOLERANCE))
+    for i in range(1, len(x) + 1):
+        if i == len(x) or x[i] - x[start] > tol:
+            out.append((float(np.exp(np.median(x[start:i]))), i - start))
+            start = i
+    return out
+
+
+def _param_inputs(law: Law) -> dict[str, str]:
+    """The input each exponent, amplitude or scale of the law belongs to: an amplitude's and
+    its exponent's ``input``, a scale's ``input``, the only input of a one-input law, or the
+    input an exponent is named after (``alpha_N``)."""
+    out: dict[str, str] = {}
+    for p in law.params:
+        if p.kind == "amplitude" and p.input:
+            out[p.name] = p.input
+            if p.exponent:
+                out[p.exponent] = p.input
+        elif p.kind == "scale" and p.input:
+            out[p.name] = p.input
+    inputs = list(law.inputs)
+    for p in law.params:
+        if p.kind != "exponent" or p.name in out:
+            continue
+        named = [k for k in inputs if p.name.endswith(f"_{k}")]
+        if len(inputs) == 1 or named:
+            out[p.name] = named[0] if named else inputs[0]
+    return out
+
+
+def _input_params(spec: ModelSpec) -> dict[str, list[Param]]:
+    """Sampled parameters the levels of each input decide (exponents first), for the inputs
+    that carry a sampled exponent."""
+    where = _param_inputs(spec.law)
+    order = {"exponent": 0, "amplitude": 1}
+    out: dict[str, list[Param]] = {}
+    for p in sorted(spec.sampled(), key=lambda q: order.get(q.kind, 2)):
+        if p.name in where:
+            out.setdefault(where[p.name], []).append(p)
+    return {k: ps for k, ps in out.items() if any(p.kind == "exponent" for p in ps)}
+
+
+def _describe(params: list[tuple[str, str]], k: str | None,
+              extra: Mapping[str, str] | None = None) -> str:
+    """``beta (the D exponent) and B`` from (name, kind) pairs, each with an optional note
+    (its shrinkage)."""
+    names = []
+    for name, kind in params:
+        notes = ([f"the {k} exponent"] if kind == "exponent" and k else []) + (
+            [extra[name]] if extra and name in extra else [])
+        names.append(f"{name} ({'; '.join(notes)})" if notes else name)
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
+
+
+def _beyond(k: str, largest: float) -> str:
+    """``D ≥ 8.8e10 (4× the largest D so far)``: where the suggested runs go."""
+    return (f"{k} ≥ {_num(EXTEND_FACTOR * largest)} ({EXTEND_FACTOR:g}× the largest {k} "
+            "so far)")
+
+
+def _thin_inputs(spec: ModelSpec, runs: Runs) -> dict[str, str]:
+    """Inputs whose levels cannot set their exponent, each with the reason in words."""
+    unit = "rows" if spec.law.grouped else "runs"
+    out = {}
+    for k in _input_params(spec):
+        if k not in runs.table or runs.n < 2:
+            continue
+        levels = _levels(runs.values(k))
+        top_value, top = max(levels, key=lambda lv: lv[1])
+        if len(levels) == 1:
+            out[k] = (f"all {runs.n} {unit} have {k} ≈ {_num(top_value)} (within "
+                      f"{100 * (LEVEL_TOLERANCE - 1):g}%)")
+        elif len(levels) < MIN_LEVELS:
+            where = ", ".join(f"{n} at {k} = {_num(v)}" for v, n in
+                              sorted(levels, key=lambda lv: -lv[1]))
+            out[k] = f"only {len(levels)} distinct {k} values in the {runs.n} {unit} ({where})"
+        elif runs.n >= 4 and top >= CROWDED_SHARE * runs.n:
+            out[k] = (f"{top} of the {runs.n} {unit} share {k} = {_num(top_value)} "
+                      f"({len(levels)} distinct {k} values, {_num(levels[0][0])} to "
+                      f"{_num(levels[-1][0])})")
+    return out
+
+
+def level_warnings(spec: ModelSpec, runs: Runs) -> list[str]:
+    """Warn, per input with an exponent, when the runs sit at fewer than :data:`MIN_LEVELS`
+    distinct values of it, or :data:`CROWDED_SHARE` of them at one value: that exponent (and
+    its amplitude) then comes from the prior; the warning says which runs would fix it."""
+    params = _input_params(spec)
+    response = spec.law.response
+    return [
+        f"{why}: too little spread to learn how the {response} falls with {k}, so "
+        f"{_describe([(p.name, p.kind) for p in params[k]], k)} come mostly from the prior, "
+        f"not the runs; add runs at {_beyond(k, float(np.max(runs.values(k))))}"
+        for k, why in _thin_inputs(spec, runs).items()
+    ]
 
 
 def _separation_warnings(spec: ModelSpec, runs: Runs) -> list[str]:
@@ -173,11 +303,18 @@ def extrapolation_warning(points: pd.DataFrame, maxima: Mapping[str, float],
 
 
 # -- what the data taught: prior → posterior ------------------------------------------------------
-#: Below this shrinkage a parameter is reported as set by its prior rather than the data.
+#: Below this shrinkage a floor, amplitude or exponent is reported as set by its prior: its
+#: posterior sd is still above ~87% of the prior's (the Gemstones runs that barely vary D give
+#: the D exponent 0.13, which 0.1 missed).
+SHRINKAGE_LAW_MIN = 0.25
+#: Below this shrinkage any other parameter (noise scale, degrees of freedom, run-effect sd, a
+#: break) is reported; such nuisance parameters are often weakly learned without harm.
 SHRINKAGE_MIN = 0.1
 #: Kinds compared on the log scale (the floor is compared on its natural scale: its range
 #: starts at 0, where a log exaggerates the spread of a floor the data push down).
 _LOG_KINDS = ("exponent", "amplitude", "positive", "scale")
+#: Kinds of the law's own shape, held to :data:`SHRINKAGE_LAW_MIN`.
+_LAW_KINDS = ("floor", "amplitude", "exponent")
 
 
 def shrinkage(spec: ModelSpec, draws: Mapping[str, np.ndarray], n_prior: int = 4000,
@@ -185,7 +322,8 @@ def shrinkage(spec: ModelSpec, draws: Mapping[str, np.ndarray], n_prior: int = 4
     """Prior vs posterior spread of each sampled parameter (Betancourt's posterior
     contraction): ``shrinkage = 1 − var(posterior)/var(prior)``, on the log scale for positive
     parameters. Near 1: learned from the data; near 0: the prior speaks. Prior draws come from
-    the spec's priors in numpy (no PyMC)."""
+    the spec's priors in numpy (no PyMC). ``attrs`` keep each parameter's kind and input, for
+    :func:`shrinkage_warnings`."""
     prior = spec.sample_prior(n_prior, np.random.default_rng(seed))
     rows = {}
     for p in spec.sampled():
@@ -203,18 +341,105 @@ def shrinkage(spec: ModelSpec, draws: Mapping[str, np.ndarray], n_prior: int = 4
                         else float("nan")}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "parameter"
+    table.attrs.update({"kinds": {p.name: p.kind for p in spec.params},
+                        "origins": _origins(spec),
+                        "inputs": _param_inputs(spec.law), "law_inputs": list(spec.law.inputs)})
     return table
 
 
-def shrinkage_warnings(table: pd.DataFrame) -> list[str]:
-    weak = [(k, v) for k, v in table["shrinkage"].items() if np.isfinite(v) and
-            v < SHRINKAGE_MIN]
-    if not weak:
+def shrinkage_warnings(table: pd.DataFrame, *, spec: ModelSpec | None = None,
+                       runs: Runs | None = None) -> list[str]:
+    """One line per input whose exponent or amplitude has shrinkage below
+    :data:`SHRINKAGE_LAW_MIN`, one for a floor below it, and one for the other parameters
+    below :data:`SHRINKAGE_MIN`. Each says which parameter, why, and what runs would fix it;
+    with ``runs`` (and ``spec``) the fix names the values to run at, and an input already
+    flagged by :func:`level_warnings` is left to that warning."""
+    if "shrinkage" not in table or not len(table):
         return []
-    return [f"{_names(weak, '.2f')}: the posterior is barely narrower than the prior "
-            f"(shrinkage < {SHRINKAGE_MIN:g}), so these come from the prior, not the data; "
-            "report derived quantities (predictions, allocation) rather than these parameters, "
-            "or add runs that constrain them"]
+    kinds = ({p.name: p.kind for p in spec.params} if spec is not None
+             else dict(table.attrs.get("kinds") or {}))
+    where = (_param_inputs(spec.law) if spec is not None
+             else dict(table.attrs.get("inputs") or {}))
+    law_inputs = (list(spec.law.inputs) if spec is not None
+                  else list(table.attrs.get("law_inputs") or []))
+    origins = _origins(spec) if spec is not None else dict(table.attrs.get("origins") or {})
+    thin = _thin_inputs(spec, runs) if spec is not None and runs is not None else {}
+    values = {k: float(v) for k, v in table["shrinkage"].items() if np.isfinite(v)}
+    weak_law = {k: v for k, v in values.items()
+                if kinds.get(k) in _LAW_KINDS and v < SHRINKAGE_LAW_MIN}
+    out: list[str] = []
+    groups: dict[str | None, list[str]] = {}
+    for name in weak_law:
+        if kinds[name] != "floor":
+            groups.setdefault(where.get(name), []).append(name)
+    order = {"exponent": 0, "amplitude": 1}
+    for k in sorted(groups, key=lambda g: law_inputs.index(g) if g in law_inputs else 99):
+        if k in thin:
+            continue  # the levels warning already names these parameters and the fix
+        out.append(_weak_term(sorted(groups[k], key=lambda n: order.get(kinds[n], 2)), k,
+                              values, kinds, law_inputs, runs))
+    for name in (n for n in weak_law if kinds[n] == "floor"):
+        out.append(_weak_floor(name, weak_law[name], law_inputs, runs, origins.get(name)))
+    other = [(k, v) for k, v in values.items()
+             if kinds.get(k) not in _LAW_KINDS and v < SHRINKAGE_MIN]
+    if other:
+        out.append(f"{_names(other, '.2f')}: the posterior is barely narrower than the prior "
+                   f"(shrinkage < {SHRINKAGE_MIN:g}), so these come from the prior, not the "
+                   "data; report derived quantities (predictions, allocation) rather than "
+                   "these parameters, or add runs that constrain them")
+    return out
+
+
+def _weak_term(names: list[str], k: str | None, shrink: Mapping[str, float],
+               kinds: Mapping[str, str], law_inputs: list[str], runs: Runs | None) -> str:
+    """The line for an input's weakly learned exponent and amplitude (``shrink``: every
+    sampled parameter's shrinkage)."""
+    notes = {n: f"shrinkage {shrink[n]:.2f}" for n in names}
+    who = _describe([(n, kinds[n]) for n in names], k, notes)
+    head = (f"{who} {'comes' if len(names) == 1 else 'come'} from the prior, not the data "
+            f"(shrinkage below {SHRINKAGE_LAW_MIN:g}: the posterior is "
+            f"{'no' if max(shrink[n] for n in names) <= 0 else 'barely'} narrower than the "
+            "prior)")
+    if k is None:
+        return head + "; add runs over a wider range of the inputs"
+    if runs is None or k not in runs.table:
+        return head + f"; add runs at larger {k}"
+    x = runs.values(k)
+    lo, hi = float(np.min(x)), float(np.max(x))
+    span = hi / lo
+    rest = (["floor"] if any(kinds.get(n) == "floor" for n in shrink) else []) + [
+        f"{j} term" for j in law_inputs if j != k]
+    why = (f"the runs span only {span:.1f}× in {k} ({_num(lo)} to {_num(hi)})" if span < 10
+           else f"the runs span {span:.0f}× in {k} ({_num(lo)} to {_num(hi)})"
+           + (f", yet not enough to tell its slope from the {' and the '.join(rest)}"
+              if rest else ""))
+    return f"{head}: {why}; add runs at {_beyond(k, hi)}"
+
+
+def _origins(spec: ModelSpec) -> dict[str, str]:
+    """Where each parameter's prior came from: "user", "field" or "weak"."""
+    return {p.name: spec.origins.get(spec.prior_for(p)[0], "weak") for p in spec.params}
+
+
+def _weak_floor(name: str, value: float, law_inputs: list[str], runs: Runs | None,
+                origin: str | None = None) -> str:
+    """The line for a weakly learned floor."""
+    head = (f"{name} (the floor; shrinkage {value:.2f}) comes from the prior, not the data: "
+            "the runs are likely far from saturation, so they do not show where the loss "
+            "levels off")
+    tail = {"field": "or check that its prior, learned from public scaling studies, suits "
+                     "these models",
+            "user": "or check that the prior you gave it suits these models"}.get(
+        origin or "", "or give it an informative prior from a study of similar models")
+    if runs is None:
+        return f"{head}; add runs at larger compute, {tail}"
+    k = ("C" if "C" in runs.table and (len(law_inputs) > 1 or "C" in law_inputs)
+         else next((j for j in law_inputs if j in runs.table), None))
+    if k is None:
+        return f"{head}; add runs at larger compute, {tail}"
+    what = "compute" if k == "C" else k
+    return (f"{head} (lowest loss {float(np.min(runs.y)):.3g}); add runs at larger {what}, "
+            f"{_beyond(k, float(np.max(runs.values(k))))}, {tail}")
 
 
 # -- posterior predictive checks ------------------------------------------------------------------

@@ -146,7 +146,8 @@ def priors_toml(priors: Mapping[str, Prior], estimates: pd.DataFrame, pooled: pd
                 laws: Sequence[str], provenance: Mapping[str, Any] | None = None,
                 extra: Mapping[str, Prior] | None = None) -> str:
     """A priors file: ``[priors]`` (usable as ``priors=`` of a fit), ``[applies]`` (the laws
-    and the largest loss of the studies: higher losses are not taken for the same units), ``[provenance]`` and the per-study evidence."""
+    and the largest loss of the studies: higher losses are not taken for the same units),
+    ``[provenance]`` and the per-study evidence."""
     loss_max = float(estimates["loss_max"].max())
     meta = {"version": __version__, "generated": datetime.date.today().isoformat(),
             "model": "normal-normal hierarchical model per quantity, tau ~ HalfNormal; the "

@@ -354,7 +354,8 @@ class ScalingFit:
             out += checks.bound_warnings(self.spec, draws)
             out += checks.design_warnings(self.spec, self.runs)
             out += self.law.checks(self.spec, draws)
-            out += checks.shrinkage_warnings(checks.shrinkage(self.spec, draws))
+            out += checks.shrinkage_warnings(checks.shrinkage(self.spec, draws),
+                                             spec=self.spec, runs=self.runs)
             out += checks.residual_warnings(self.residuals(),
                                             [k for k in ("N", "D", "C") if k in self.runs.table])
         return out

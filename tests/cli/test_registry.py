@@ -18,7 +18,7 @@ CLI = Path(__file__).resolve().parents[2] / "bayescale" / "cli"
 def test_one_module_per_command_with_add_parser_and_run():
     assert sorted(COMMANDS) == sorted(["fit", "summary", "predict", "plot", "optimal", "check",
                                        "backtest", "compare", "report", "simulate",
-                                       "datasets", "laws"])
+                                       "datasets", "laws", "priors"])
     for name in COMMANDS:
         module = load(name)
         assert module.__name__ == f"bayescale.cli.commands.{name}"

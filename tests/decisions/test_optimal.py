@@ -480,3 +480,32 @@ def test_far_budgets_warn_like_predictions():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ExtrapolationWarning)
         fit.optimal([fit.runs.maxima()["C"]])  # inside the data: silent
+
+
+def test_decisions_carry_the_model_discrepancy():
+    """Beyond the largest fitted compute the loss at a budget, the compute for a target and
+    P(reachable) integrate over the discrepancy; inside the data nothing changes."""
+    import bayescale as bs
+
+    plain = bs.testing.fake_fit("chinchilla")
+    wide = plain.with_discrepancy(0.05)
+    c_max = float(plain.runs.table["C"].max())
+    far = [c_max / 2, c_max * 1e4]
+    a = plain.optimal(far).set_index(["C", "quantity"])
+    b = wide.optimal(far).set_index(["C", "quantity"])
+    inside, beyond = (far[0], "loss"), (far[1], "loss")
+    assert b.loc[inside, "upper"] == pytest.approx(a.loc[inside, "upper"])
+    assert (b.loc[beyond, "upper"] - b.loc[beyond, "lower"]
+            > 1.5 * (a.loc[beyond, "upper"] - a.loc[beyond, "lower"]))
+    # N* does not depend on the discrepancy
+    assert b.loc[(far[1], "N_opt"), "median"] == pytest.approx(a.loc[(far[1], "N_opt"),
+                                                                      "median"])
+    med = a.loc[beyond, "median"]
+    ta = plain.compute_for_loss([med]).set_index("quantity")
+    tb = wide.compute_for_loss([med]).set_index("quantity")
+    assert tb.loc["C", "upper"] > ta.loc["C", "upper"]
+    assert tb.loc["C", "lower"] < ta.loc["C", "lower"]
+    assert tb["p_reachable"].iloc[0] <= ta["p_reachable"].iloc[0]
+    ra = plain.regret([far[1]], tokens_per_param=100).set_index("quantity")
+    rb = wide.regret([far[1]], tokens_per_param=100).set_index("quantity")
+    assert rb.loc["excess_loss", "upper"] > ra.loc["excess_loss", "upper"]

@@ -30,7 +30,7 @@ def test_shrinkage_tells_data_from_prior():
     assert checks.shrinkage_warnings(table) == []
     wide = fake_fit("chinchilla", spread=0.6)  # as wide as the exponent priors
     weak = checks.shrinkage_warnings(wide.shrinkage())
-    assert weak and "come from the prior, not the data" in weak[0]
+    assert weak and "from the prior, not the data" in weak[0]
     assert "alpha" in weak[0]
 
 

@@ -41,7 +41,7 @@ def test_map_reproduces_epoch_table_1(shared_data):
     df = pd.read_csv(shared_data / "epoch_chinchilla.csv")
     with pytest.warns(bs.InferenceWarning, match="Hessian is not negative definite"):
         fit = bs.fit(df, law="chinchilla", likelihood="laplace", query="epoch_outlier == False",
-                     method="map", random_seed=1)
+                     priors="weak", method="map", random_seed=1)
     point = fit.meta["map"]
     # the L1 likelihood puts the optimum on a kink: L-BFGS with numerical gradients stops
     # within ~1% of it along the weakly identified A and B (Epoch's bootstrap SEs: 26% and 62%)

@@ -8,8 +8,16 @@ from typing import Any
 
 from ...errors import BayescaleError
 from .. import output
-from ..options import (add_fit_options, add_force, add_json, add_output, add_quiet,
-                       model_config, new_parser, sampler_settings)
+from ..options import (
+    add_fit_options,
+    add_force,
+    add_json,
+    add_output,
+    add_quiet,
+    model_config,
+    new_parser,
+    sampler_settings,
+)
 
 EPILOG = """\
 examples:
