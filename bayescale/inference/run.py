@@ -45,6 +45,7 @@ def sample_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings | None = N
         result = _laplace_fit(spec, runs, settings, created)
     else:
         dt, timing = samplers.sample(spec, runs, settings)
+        _check_complete(dt["posterior"].to_dataset(), settings)
         meta = {
             "group": "posterior",
             "method": "mcmc",
@@ -65,6 +66,19 @@ def sample_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings | None = N
         for message in result.warnings:
             warnings.warn(message, InferenceWarning, stacklevel=3)
     return result
+
+
+def _check_complete(posterior: Any, settings: SamplerSettings) -> None:
+    """A sampler interrupted by Ctrl-C (nutpie aborts and returns what it has) leaves fewer
+    draws than asked, or NaN padding: re-raise the interrupt rather than keep a truncated
+    posterior."""
+    sizes = dict(posterior.sizes)
+    if sizes.get("draw", 0) < settings.draws or sizes.get("chain", 0) < settings.chains:
+        raise KeyboardInterrupt
+    for values in posterior.data_vars.values():
+        # NaN padding sits at the end of an aborted chain
+        if np.issubdtype(values.dtype, np.floating) and np.isnan(values.values[:, -1]).any():
+            raise KeyboardInterrupt
 
 
 def _laplace_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings,

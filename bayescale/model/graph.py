@@ -32,6 +32,19 @@ def model_inputs(spec: ModelSpec, runs: Runs) -> dict[str, np.ndarray]:
     return out
 
 
+def configure_pytensor() -> None:
+    """Generated source of compiled graphs goes into PyTensor's compile folder (content-addressed,
+    pruned by PyTensor when unused), not into the system temp folder, where PyTensor's default
+    leaves about twenty files per compile. A user's own setting is kept."""
+    import pytensor
+
+    if not pytensor.config.generated_src_dir:
+        from pathlib import Path
+
+        pytensor.config.generated_src_dir = str(Path(pytensor.config.compiledir) /
+                                                "generated_src")
+
+
 def build_model(spec: ModelSpec, runs: Runs) -> Any:
     """Build the PyMC model for ``spec`` on ``runs``. Nothing is sampled here.
 
@@ -40,6 +53,7 @@ def build_model(spec: ModelSpec, runs: Runs) -> Any:
     import pymc as pm
     import pytensor.tensor as pt
 
+    configure_pytensor()
     law = spec.law
     slot = {name: i for i, name in enumerate(spec.sampling.settings())}
     data = model_inputs(spec, runs)
