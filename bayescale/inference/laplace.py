@@ -44,6 +44,13 @@ def log_posterior(spec: ModelSpec, runs: Runs) -> Any:
     run_index = runs.groups[0] if spec.n_groups else None
 
     def f(z: np.ndarray) -> np.ndarray:
+        # points in blocks, so that (points × runs) temporaries stay small on large tables
+        step = max(1, BLOCK_ELEMENTS // max(1, runs.n))
+        if len(z) > step:
+            return np.concatenate([block(z[i:i + step]) for i in range(0, len(z), step)])
+        return block(z)
+
+    def block(z: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             out = spec.sampling.transform(np, _unpack(spec, z), number)
             lp = np.asarray(out.log_jac, dtype=float) + np.zeros(len(z))
@@ -60,6 +67,8 @@ def log_posterior(spec: ModelSpec, runs: Runs) -> Any:
     return f
 
 
+#: Most (points × runs) elements the log posterior evaluates at once (a few MB per temporary).
+BLOCK_ELEMENTS = 500_000
 #: Step of the central differences of the gradient that L-BFGS follows.
 GRADIENT_STEP = 1e-5
 #: The Hessian at the mode, in two passes of :func:`scipy.differentiate.hessian` (adaptive

@@ -19,12 +19,14 @@ from ..data.points import as_points, check_prob, parse_point, require_inputs
 from ..data.runs import Runs
 from ..decisions import tables as decisions
 from ..diagnostics import checks
-from ..model.predictive import location_draws, predictive_draws
+from ..model.predictive import PREDICTIVE_SEED, location_draws, predictive_draws
 from ..model.spec import ModelSpec
 from . import io
 from .location import location_sample, predictive_offsets
 from .predict import band_table, extrapolation_paths, interval_table
 
+#: Most (draws × runs) elements the residual check holds at once.
+RESIDUAL_BLOCK = 4_000_000
 SUMMARY_COLUMNS = ("median", "mean", "sd", "lower", "upper", "r_hat", "ess_bulk", "ess_tail")
 
 
@@ -175,9 +177,19 @@ class ScalingFit:
                 require_inputs(p, self.law, "point")
         table = as_points(points, self.law, columns=self.runs.columns)
         draws = self.draws()
-        offset, new_run_sd = predictive_offsets(self, table, draws)
-        out = interval_table(table, self.law, self.likelihood, draws, prob, offset=offset,
-                             new_run_sd=new_run_sd)
+        # points in blocks: (draws × points) arrays stay a few tens of MB for long tables
+        step = max(1, RESIDUAL_BLOCK // max(1, self.n_draws))
+        parts, notes = [], []
+        for i, start in enumerate(range(0, len(table), step)):
+            block = table.iloc[start:start + step]
+            offset, new_run_sd = predictive_offsets(self, block, draws)
+            part = interval_table(block, self.law, self.likelihood, draws, prob, offset=offset,
+                                  new_run_sd=new_run_sd, seed=PREDICTIVE_SEED + i)
+            raw = location_draws(self.law, draws, block)  # before any clipping
+            notes += [n for n in self.law.prediction_checks(part, raw) if n not in notes]
+            parts.append(part)
+        out = pd.concat(parts) if len(parts) > 1 else parts[0]
+        out.attrs = dict(parts[0].attrs)
         for key, largest in self.runs.maxima().items():
             if key in out and key in (*self.law.inputs, "C"):
                 out[f"scale_up_{key}"] = out[key].to_numpy(dtype=float) / largest
@@ -186,8 +198,7 @@ class ScalingFit:
         if message:
             warnings.warn(message, ExtrapolationWarning, stacklevel=2)
         out.attrs["extrapolation_warning"] = message
-        raw = location_draws(self.law, draws, table)  # before any clipping
-        for note in self.law.prediction_checks(out, raw):
+        for note in notes:
             warnings.warn(note, ExtrapolationWarning, stacklevel=2)
         return out
 
@@ -313,18 +324,26 @@ class ScalingFit:
         prob = check_prob(prob)
         table = self.runs.table.copy()
         draws = self.draws()
-        location = location_sample(self, table, draws)  # fitted runs: their own effects
         observed = self.runs.y
-        simulated = predictive_draws(self.likelihood, location, draws)
-        centre = np.median(location, axis=0)
         q = [(1 - prob) / 2, (1 + prob) / 2]
-        lo, hi = np.quantile(simulated, q, axis=0)
+        centre, lo, hi, pit = (np.empty(len(table)) for _ in range(4))
+        # runs in blocks: (draws × runs) arrays stay a few tens of MB on large tables
+        step = max(1, RESIDUAL_BLOCK // max(1, self.n_draws))
+        for i, start in enumerate(range(0, len(table), step)):
+            part = slice(start, start + step)
+            # fitted runs: their own effects
+            location = location_sample(self, table.iloc[part], draws)
+            simulated = predictive_draws(self.likelihood, location, draws,
+                                         seed=PREDICTIVE_SEED + i)
+            centre[part] = np.median(location, axis=0)
+            lo[part], hi[part] = np.quantile(simulated, q, axis=0)
+            pit[part] = (simulated < observed[None, part]).mean(axis=0)
         out = table[[c for c in table.columns if c in (*self.law.inputs, "C", "run_id")]].copy()
         out["observed"] = observed
         out["fitted"] = self.likelihood.natural(centre)
         out["pp_lower"], out["pp_upper"] = lo, hi
         out["residual"] = self.likelihood.link(observed) - centre
-        out["pit"] = (simulated < observed[None, :]).mean(axis=0)
+        out["pit"] = pit
         out.attrs.update({"prob": prob, "scale": "log" if self.law.response == "loss"
                           else "accuracy"})
         return out
