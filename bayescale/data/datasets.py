@@ -32,6 +32,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -550,14 +551,25 @@ def fetch(name: str, *, source: str | Path | None = None, cache_dir: str | Path 
     """
     ds = _get(name)
     folder = cache_root(cache_dir) / ds.name
+    src = None if source is None else Path(source).expanduser()
+    if src is not None and not src.is_dir():
+        raise DataError(f"{ds.name}: source={str(src)!r} is not a folder")
+    created = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"{ds.name}: cannot create the cache folder {folder} "
                         f"({_one_line(exc)}); set {ENV_CACHE} to a writable folder") from None
-    src = None if source is None else Path(source).expanduser()
-    if src is not None and not src.is_dir():
-        raise DataError(f"{ds.name}: source={str(src)!r} is not a folder")
+    try:
+        return _fetch_into(ds, folder, src, force)
+    except BaseException:
+        for path in created:  # innermost first: leave no empty folders behind
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+
+
+def _fetch_into(ds: Dataset, folder: Path, src: Path | None, force: bool) -> dict[str, Path]:
     env_dir = os.environ.get(ENV_DATA_DIR, "").strip()
     data_dir = Path(env_dir).expanduser() if env_dir else None
 
