@@ -108,7 +108,9 @@ def add_model_options(p: argparse.ArgumentParser, law: bool = True) -> None:
     p.add_argument("--columns", metavar="MAP",
                    help="map your column names, e.g. N=params,D=tokens,loss=val_loss")
     p.add_argument("--query", metavar="EXPR",
-                   help="keep rows matching a pandas query, e.g. \"epoch_outlier == False\"")
+                   help="keep rows matching a condition: columns, numbers, strings, "
+                        "comparisons, and/or/not, in (nothing is run as Python), e.g. "
+                        "\"epoch_outlier == False\"")
 
 
 def add_sampler_options(p: argparse.ArgumentParser) -> None:

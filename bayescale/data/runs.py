@@ -3,7 +3,11 @@
 Canonical columns are ``N`` (parameters), ``D`` (tokens), ``C`` (training FLOPs) and ``loss``.
 A user's own names are mapped with ``columns={"N": "params", "loss": "val_loss"}`` (CLI:
 ``--columns N=params,loss=val_loss``). Missing inputs are derived where the convention allows:
-``C = k·N·D`` and ``D = C/(k·N)`` with ``k = 6`` (stated in :attr:`Runs.notes`).
+``C = k·N·D`` and ``D = C/(k·N)`` with ``k = 6`` (stated in :attr:`Runs.notes`). A given C
+is validated like any column and kept as given, with a note when it disagrees with ``k·N·D``.
+Two fields read from one column (``columns='loss=N'``), a column name given twice, and a CSV
+row with more fields than its header are errors. Row filters (``query=``) are parsed by
+:mod:`bayescale.data.query`, never evaluated as Python.
 
 Every problem is a :class:`~bayescale.errors.DataError` naming the column and the rows
 (1-based data rows, header excluded), on one line.
@@ -11,6 +15,8 @@ Every problem is a :class:`~bayescale.errors.DataError` naming the column and th
 
 from __future__ import annotations
 
+import csv
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +26,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, SpecError
-from ..laws.base import INPUTS, MEASURED_INPUTS, Scales
+from ..laws.base import INPUT_DOC, INPUTS, MEASURED_INPUTS, Scales
+from .query import query_mask
 
 #: FLOPs per parameter per token in ``C = k·N·D`` (Kaplan/Hoffmann convention).
 COMPUTE_K = 6.0
+#: A given C whose median relative mismatch with k·N·D exceeds this gets a note (C is kept).
+C_MISMATCH = 0.10
 #: Canonical columns: the inputs, then the responses a law can predict.
 RESPONSES = ("loss", "accuracy")
 #: A non-numeric column: which run a row (a checkpoint) belongs to (grouped laws); kept as
@@ -55,8 +64,30 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
                             f"{', '.join((*CANONICAL, RUN))}")
         if not value:
             raise SpecError(f"columns: no column name given for {key!r}")
+        taken = next((k for k, v in out.items()
+                      if v == str(value) and k != key and RUN not in (k, key)), None)
+        if taken is not None:
+            raise SpecError(f"columns: '{key}={value}' maps column {value} to {key}, but "
+                            f"{value} is also the {_role(taken)} column ('{taken}={value}')")
         out[key] = str(value)
     return out
+
+
+def _role(key: str) -> str:
+    return {"D": "tokens", "C": "compute"}.get(key, INPUT_DOC.get(key, key))
+
+
+def _check_mapping(present: Mapping[str, str], mapping: Mapping[str, str]) -> None:
+    """Refuse two canonical fields read from one column (``columns='loss=N'`` while N is
+    also read from the column N)."""
+    seen: dict[str, str] = {}
+    for key, name in present.items():
+        other = seen.setdefault(name, key)
+        if other == key:
+            continue
+        moved, kept = (key, other) if mapping.get(key) == name and key != name else (other, key)
+        raise SpecError(f"columns: '{moved}={name}' maps column {name} to {moved}, but {name} "
+                        f"is also the {_role(kept)} column")
 
 
 def _rows(mask: np.ndarray, file: str | None = None, limit: int = 3) -> str:
@@ -128,6 +159,12 @@ def read_inputs(
             )
         elif key in df.columns:
             present[key] = key
+    _check_mapping(present, mapping)
+    twice = [name for name in dict.fromkeys(present.values())
+             if int(np.sum(np.asarray(df.columns == name))) > 1]
+    if twice:
+        raise DataError(f"column {twice[0]!r} appears more than once{where}; rename or drop "
+                        "the extra one")
     derivable = {"C": ("N", "D"), "D": ("C", "N")}
     to_read: list[str] = []
     for key in needed:
@@ -160,6 +197,21 @@ def read_inputs(
                                 f"between 0 and 1 (first: {first:g})")
     notes: list[str] = []
     k = compute_k
+    file = source if source and Path(source).suffix else None
+    if "C" in present and "C" not in values and "N" in values and "D" in values:
+        name = present["C"]
+        if df[name].isna().all():
+            notes.append(f"column {name!r} is empty, so C is derived as {k:g}·N·D")
+        else:  # a given C is checked, never silently replaced by k·N·D
+            label = repr(name) if name == "C" else f"{name!r} (C)"
+            values["C"] = numeric_column(df[name], label, file=file)
+    if all(key in present for key in ("C", "N", "D")) and all(
+            key in values for key in ("C", "N", "D")):
+        name = present["C"]
+        note = _compute_mismatch(values, k, repr(name) if name == "C" else f"{name!r} (C)",
+                                 file)
+        if note:
+            notes.append(note)
     if "D" in needed and "D" not in values:
         values["D"] = values["C"] / (k * values["N"])
         notes.append(f"D derived as C/({k:g}·N)")
@@ -174,6 +226,23 @@ def read_inputs(
             raise DataError(f"{key} = {derived} is out of floating-point range in "
                             f"{_rows(np.asarray(bad))}")
     return {k: values[k] for k in CANONICAL if k in values}, notes
+
+
+def _compute_mismatch(values: Mapping[str, np.ndarray], k: float, label: str,
+                      file: str | None) -> str | None:
+    """A note when a given C disagrees with k·N·D: the median relative mismatch is over
+    :data:`C_MISMATCH`, or some row is off by more than a factor of 2. C is kept as given."""
+    ratio = values["C"] / (k * values["N"] * values["D"])
+    mismatch = np.abs(ratio - 1.0)
+    far = (ratio > 2.0) | (ratio < 0.5)
+    if float(np.median(mismatch)) <= C_MISMATCH and not far.any():
+        return None
+    rows = mismatch > C_MISMATCH if float(np.median(mismatch)) > C_MISMATCH else far
+    worst = float(ratio[np.argmax(mismatch)])
+    return (f"column {label} differs from {k:g}·N·D by more than {C_MISMATCH:.0%} in "
+            f"{_rows(rows, file)} (C/({k:g}·N·D): median {float(np.median(ratio)):.3g}, "
+            f"farthest {worst:.3g}); C is used as given: check that column, or the law's "
+            "compute_k")
 
 
 def run_labels(df: pd.DataFrame, mapping: Mapping[str, str], source: str | None) -> np.ndarray:
@@ -303,7 +372,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if p.suffix.lower() in (".parquet", ".pq"):
             return pd.read_parquet(p)
         if p.suffix.lower() in (".tsv", ".tab"):
+            _check_fields(p, "\t")
             return pd.read_csv(p, sep="\t")
+        _check_fields(p, ",")
         df = pd.read_csv(p)
         header = str(df.columns[0])
         other = next((c for c in (";", "\t", "|") if c in header), None)
@@ -316,18 +387,48 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"cannot read {str(p)!r}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, ImportError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+        if ragged:
+            fields, line, saw = ragged.groups()
+            msg = f"line {line} has {saw} fields but the header has {fields}"
         raise DataError(f"cannot read {str(p)!r}: {msg}") from None
     except OSError as exc:
         raise DataError(f"cannot read {str(p)!r}: {exc.strerror or exc}") from None
 
 
-def filter_rows(df: pd.DataFrame, query: str) -> pd.DataFrame:
-    """Keep the rows matching a pandas query expression, with a one-line error."""
+def _check_fields(path: Path, sep: str) -> None:
+    """Refuse a header naming one column twice (pandas would read the second ``loss`` as
+    ``loss.1``) and a row with more fields than the header (pandas would shift it into the
+    index, or fail with its parser's message). Anything else is left to pandas."""
     try:
-        out = df.query(query)
-    except Exception as exc:  # pandas raises many types for a bad expression
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"query={query!r} failed: {msg}") from None
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = csv.reader(fh, delimiter=sep)
+            header = next((row for row in rows if row), None)
+            if header is None:
+                return
+            if len(header) == 1 and any(c in header[0] for c in ";\t|" if c != sep):
+                return  # another separator: read_table says so
+            names = [h.strip() for h in header]
+            twice = next((h for i, h in enumerate(names) if h and h in names[:i]), None)
+            if twice is not None:
+                where = [i + 1 for i, h in enumerate(names) if h == twice]
+                raise DataError(f"cannot read {str(path)!r}: column {twice!r} appears "
+                                f"{len(where)} times in the header (columns "
+                                f"{', '.join(map(str, where))}); rename or drop the extra one")
+            for row in rows:
+                if len(row) > len(header):
+                    raise DataError(f"cannot read {str(path)!r}: line {rows.line_num} has "
+                                    f"{len(row)} fields but the header has {len(header)} "
+                                    "(a stray separator, or a value that needs quotes?)")
+    except (csv.Error, UnicodeDecodeError):
+        return
+
+
+def filter_rows(df: pd.DataFrame, query: str) -> pd.DataFrame:
+    """Keep the rows matching ``query``, a condition in the restricted language of
+    :mod:`bayescale.data.query` (columns, literals, comparisons, and/or/not, in; never
+    evaluated as Python), with a one-line error."""
+    out = df[query_mask(df, query)]
     if len(out) == 0:
         raise DataError(f"query={query!r} keeps no rows")
     return out.reset_index(drop=True)
