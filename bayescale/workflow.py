@@ -23,7 +23,7 @@ from .data.runs import Runs, split_groups
 from .errors import DataError, InferenceWarning, SpecError
 from .evaluation.discrepancy import learn_discrepancy
 from .inference.run import model_options, prior_fit, sample_fit
-from .inference.samplers import SamplerSettings
+from .inference.samplers import SamplerSettings, check_memory
 from .laws import Law
 from .model.config import MIN_RUNS, ModelConfig, check_size
 from .model.spec import ModelSpec
@@ -62,6 +62,7 @@ def plan_fit(data: DataArg, law: str | Law | None = None, *, config: ModelConfig
     settings = settings.validated()
     spec, runs = config.configure(data)
     check_size(spec, runs)
+    check_memory(settings, spec, runs)
     return config, settings, spec, runs, setting
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import DataError, SpecError
 from ..laws import INPUTS, Law
 from ..laws.base import MEASURED_INPUTS
+from ..priors.core import shown_value
 from .runs import read_inputs
 
 #: Columns a prediction table adds (points may not use these names).
@@ -36,25 +37,29 @@ def require_inputs(point: Mapping[str, float], law: Law, label: str) -> None:
 def parse_point(text: str) -> dict[str, float]:
     """``"N=7e10,D=1.4e12"`` → ``{"N": 7e10, "D": 1.4e12}`` (keys N, D, C)."""
     out: dict[str, float] = {}
+    shown = shown_value(str(text), 60)  # the user's text, cut short for a message
     for part in str(text).split(","):
         if not part.strip():
             continue
         key, sep, value = part.partition("=")
         key = key.strip()
         if not sep:
-            raise SpecError(f"point {text!r}: expected NAME=VALUE pairs such as N=7e10,D=1.4e12")
+            raise SpecError(f"point {shown}: expected NAME=VALUE pairs such as "
+                            "N=7e10,D=1.4e12")
         if key not in (*INPUTS, *MEASURED_INPUTS):
-            raise SpecError(f"point {text!r}: unknown input {key!r}; use "
+            raise SpecError(f"point {shown}: unknown input {shown_value(key)}; use "
                             f"{', '.join((*INPUTS, *MEASURED_INPUTS))}")
         try:
             number = float(value)
         except ValueError:
-            raise SpecError(f"point {text!r}: {value.strip()!r} is not a number") from None
+            raise SpecError(f"point {shown}: {shown_value(value.strip())} is not a "
+                            "number") from None
         if not np.isfinite(number) or number <= 0:
-            raise SpecError(f"point {text!r}: {key} must be a positive finite number")
+            raise SpecError(f"point {shown}: {key} must be a positive finite number, got "
+                            f"{number:.4g}")
         out[key] = number
     if not out:
-        raise SpecError(f"point {text!r} is empty")
+        raise SpecError(f"point {shown} is empty")
     return out
 
 
@@ -87,12 +92,13 @@ def as_points(points: Any, law: Law, columns: Mapping[str, str] | None = None,
 
 
 def check_prob(prob: float) -> float:
+    """``prob`` as a float in (0, 1); a one-line SpecError otherwise."""
     try:
         p = float(prob)
-    except (TypeError, ValueError):
-        raise SpecError(f"prob must be a number in (0, 1), got {prob!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise SpecError(f"prob must be a number in (0, 1), got {shown_value(prob)}") from None
     if not 0 < p < 1:
-        raise SpecError(f"prob must be in (0, 1), got {prob!r}")
+        raise SpecError(f"prob must be in (0, 1), got {shown_value(prob)}")
     return p
 
 

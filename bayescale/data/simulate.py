@@ -5,11 +5,15 @@ training anything. :func:`simulation_params` and :func:`default_design` give the
 ``bayescale simulate`` (the founding document's example; Besiroglu et al.'s Chinchilla re-fit
 on a small-lab grid).
 
+Sizes are bounded before anything is allocated: a design (and a log grid) has at most
+:data:`MAX_ROWS` rows, parameters must be finite and the seed in ``[0, 2**32 - 1]``.
+
 Layer: ``data``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -17,6 +21,7 @@ import pandas as pd
 
 from ..errors import SpecError
 from ..laws import Law, get_law
+from ..priors.core import shown_value
 from .points import as_points
 
 #: Besiroglu et al. (2024) Table 1 re-fit of the Chinchilla data.
@@ -27,6 +32,11 @@ FOUNDING_EXAMPLE = {"E": 10.0, "A": 100.0, "alpha": 0.07}
 DEFAULT_RATIOS = (5.0, 10.0, 20.0, 40.0, 80.0)
 #: Default log-spaced range of a one-input law's input (10 values).
 DEFAULT_RANGES = {"N": (1e6, 1e9), "D": (1e8, 1e11), "C": (1e17, 1e21)}
+#: Most rows a simulated design (or values a log grid) may have: 1e6 rows are a ~50 MB CSV,
+#: far beyond any real sweep, and still a second to write.
+MAX_ROWS = 1_000_000
+#: Largest seed (the same bound as a fit's ``random_seed``).
+MAX_SEED = 2**32 - 1
 
 
 def simulate_runs(law: str | Law, params: Mapping[str, float], design: pd.DataFrame | Mapping,
@@ -41,18 +51,59 @@ def simulate_runs(law: str | Law, params: Mapping[str, float], design: pd.DataFr
     sigma : standard deviation of the noise on log loss
     digits : round the loss to this many decimals (None: no rounding)
     """
+    if (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))
+            or not 0 <= seed <= MAX_SEED):
+        raise SpecError(f"the seed must be an integer from 0 to {MAX_SEED} (2**32 - 1); got "
+                        f"{shown_value(seed)}")
+    try:
+        sigma_ok = math.isfinite(float(sigma)) and float(sigma) >= 0
+    except (TypeError, ValueError, OverflowError):
+        sigma_ok = False
+    if not sigma_ok:
+        raise SpecError(f"sigma must be a finite number >= 0; got sigma={shown_value(sigma)}")
     law_obj = get_law(law, available=list(design.keys()))
     missing = [p for p in law_obj.param_names if p not in params]
     if missing:
-        raise KeyError(f"params lack {missing}")
+        raise SpecError(f"law {law_obj.name!r} needs params= for {', '.join(missing)}")
+    values = _finite_params(params, law_obj.param_names)
     points = as_points(design, law_obj)
-    mean = law_obj.loss({k: points[k] for k in law_obj.inputs},
-                        {k: params[k] for k in law_obj.param_names})
+    with np.errstate(all="ignore"):
+        mean = law_obj.loss({k: points[k] for k in law_obj.inputs}, values)
+    _refuse_not_finite(np.asarray(mean, dtype=float), points, law_obj, "check params=")
     rng = np.random.default_rng(seed)
-    loss = mean * np.exp(rng.normal(0.0, sigma, len(points)))
+    with np.errstate(all="ignore"):
+        loss = mean * np.exp(rng.normal(0.0, float(sigma), len(points)))
+    _refuse_not_finite(np.asarray(loss, dtype=float), points, law_obj,
+                       f"sigma={float(sigma):.4g} is too large")
     out = points.copy()
     out["loss"] = np.round(loss, digits) if digits is not None else loss
     return out
+
+
+def _finite_params(params: Mapping[str, float], names: tuple[str, ...] | list[str]
+                   ) -> dict[str, float]:
+    """``params[names]`` as floats; a SpecError names the first that is not a finite number."""
+    out = {}
+    for name in names:
+        raw = params[name]
+        try:
+            value = float(raw)
+        except (TypeError, ValueError, OverflowError):
+            value = math.nan
+        if isinstance(raw, (bool, np.bool_)) or not math.isfinite(value):
+            raise SpecError(f"params=: {name} must be a finite number; got "
+                            f"{name}={shown_value(raw)}")
+        out[name] = value
+    return out
+
+
+def _refuse_not_finite(values: np.ndarray, points: pd.DataFrame, law: Law, hint: str) -> None:
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        row = int(bad[0])
+        at = ",".join(f"{k}={float(points[k].iloc[row]):.4g}" for k in law.inputs)
+        raise SpecError(f"the simulated {law.response} is not finite at {at} ({bad.size} of "
+                        f"{values.size} runs): {hint}")
 
 
 def chinchilla_design(n_sizes: int = 6, ratios: tuple[float, ...] = (5, 10, 20, 40, 80),
@@ -63,11 +114,23 @@ def chinchilla_design(n_sizes: int = 6, ratios: tuple[float, ...] = (5, 10, 20, 
     return pd.DataFrame(rows)
 
 
-def log_grid(lo: float, hi: float, k: int) -> np.ndarray:
-    """``k`` log-spaced values from ``lo`` to ``hi``, rounded to 3 significant digits."""
-    if not (0 < lo <= hi and k >= 1):
-        raise SpecError(f"a log grid needs 0 < lo <= hi and k >= 1, got {lo:g}:{hi:g}:{k}")
-    return np.array([float(f"{v:.3g}") for v in np.geomspace(lo, hi, k)])
+def log_grid(lo: float, hi: float, k: int, *, name: str | None = None) -> np.ndarray:
+    """``k`` log-spaced values from ``lo`` to ``hi``, rounded to 3 significant digits
+    (``k`` at most :data:`MAX_ROWS`); ``name`` labels the grid in messages (e.g. ``"N"``)."""
+    label = f"{name} " if name else "a log grid "
+    try:
+        a, b = float(lo), float(hi)
+    except (TypeError, ValueError, OverflowError):
+        a = b = math.nan
+    count_ok = not isinstance(k, (bool, np.bool_)) and isinstance(k, (int, np.integer))
+    shown = f"{shown_value(lo)}:{shown_value(hi)}:{shown_value(k)}"
+    if not (count_ok and math.isfinite(a) and math.isfinite(b) and 0 < a <= b and k >= 1):
+        raise SpecError(f"{label}LO:HI:K needs finite 0 < LO <= HI and a whole K >= 1, got "
+                        f"{shown}")
+    if k > MAX_ROWS:
+        raise SpecError(f"{label}{shown} would make {shown_value(k)} values; the limit is "
+                        f"{MAX_ROWS}")
+    return np.array([float(f"{v:.3g}") for v in np.geomspace(a, b, int(k))])
 
 
 def default_params(law: Law) -> dict[str, float]:
@@ -93,9 +156,9 @@ def simulation_params(law: Law, given: Mapping[str, float] | None = None) -> dic
                         "defaults for them)")
     unknown = [p for p in params if p not in law.param_names]
     if unknown:
-        raise SpecError(f"law {law.name!r} has no parameter {unknown[0]!r} (it has "
+        raise SpecError(f"law {law.name!r} has no parameter {shown_value(unknown[0])} (it has "
                         f"{', '.join(law.param_names)})")
-    return params
+    return _finite_params(params, list(params))
 
 
 def default_design(law: Law, *, N: np.ndarray | None = None, D: np.ndarray | None = None,
@@ -106,8 +169,14 @@ def default_design(law: Law, *, N: np.ndarray | None = None, D: np.ndarray | Non
     tokens-per-parameter ratio of ``ratios`` (default :data:`DEFAULT_RATIOS`; default sizes
     those of :func:`chinchilla_design`); a column ``U = D`` for laws of unique tokens.
     One-input laws: their input's values (``N``, ``D`` or ``C``), by default 10 log-spaced
-    over :data:`DEFAULT_RANGES`."""
+    over :data:`DEFAULT_RANGES`. At most :data:`MAX_ROWS` rows (checked before building)."""
     if set(law.inputs) >= {"N", "D"}:
+        n_sizes = 6 if N is None else int(np.size(N))
+        if D is not None:
+            _check_rows(n_sizes * int(np.size(D)), f"the grid N x D ({n_sizes} x {np.size(D)})")
+        else:
+            _check_rows(n_sizes * len(tuple(ratios or DEFAULT_RATIOS)),
+                        f"N at each ratio ({n_sizes} x {len(tuple(ratios or DEFAULT_RATIOS))})")
         if D is not None:
             sizes = N if N is not None else np.geomspace(3e7, 1e9, 6)
             design = pd.DataFrame([{"N": n, "D": d} for n in sizes for d in D])
@@ -122,4 +191,10 @@ def default_design(law: Law, *, N: np.ndarray | None = None, D: np.ndarray | Non
     grid = {"N": N, "D": D, "C": C}.get(x)
     if grid is None:
         grid = log_grid(*DEFAULT_RANGES.get(x, DEFAULT_RANGES["N"]), 10)
+    _check_rows(int(np.size(grid)), f"{x} ({np.size(grid)} values)")
     return pd.DataFrame({x: np.asarray(grid, dtype=float)})
+
+
+def _check_rows(rows: int, what: str) -> None:
+    if rows > MAX_ROWS:
+        raise SpecError(f"{what} would make {rows} runs; the limit is {MAX_ROWS}")

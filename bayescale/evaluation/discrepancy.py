@@ -261,6 +261,8 @@ def learn_discrepancy(fit: Any, *, settings: SamplerSettings | None = None) -> A
     ``bayescale.fit(..., discrepancy="auto")`` gives."""
     if settings is None:
         seed = (fit.meta.get("sampler") or {}).get("random_seed")
+        if isinstance(seed, int) and not isinstance(seed, bool):
+            seed %= 2**32  # files written before seeds were bounded
         settings = SamplerSettings(method="map", random_seed=seed)
     learned = estimate(fit.runs.table, fit_config(fit), settings=settings, fit=fit)
     out = fit.with_discrepancy(learned)

@@ -40,6 +40,7 @@ def sample_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings | None = N
     """
     check_size(spec, runs)
     settings = (settings or SamplerSettings()).validated()
+    samplers.check_memory(settings, spec, runs)
     created = _now()
     if settings.method == "map":
         result = _laplace_fit(spec, runs, settings, created)
@@ -117,8 +118,10 @@ def prior_fit(spec: ModelSpec, runs: Runs, *, draws: int = 2000, random_seed: in
     """Draws from the priors as a fit (no MCMC, no PyMC; milliseconds)."""
     import xarray as xr
 
-    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 2:
-        raise SpecError(f"draws must be an integer ≥ 2, got {draws!r}")
+    if (isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 2
+            or draws > samplers.MAX_DRAWS):
+        raise SpecError(f"draws must be an integer from 2 to {samplers.MAX_DRAWS}, got "
+                        f"{draws!r}")
     rng = np.random.default_rng(random_seed)
     sampled = spec.sample_prior(int(draws), rng)
     prior = xr.Dataset({k: (("chain", "draw"), sampled[k][None, :]) for k in spec.free_params},

@@ -18,6 +18,12 @@ Gradient evaluations are counted over the whole run, tuning included (``nutpie``
 ``pymc``); the warm-up draws themselves are not kept.
 
 Same seed, same settings, same data → identical draws.
+
+Sizes are bounded before anything is allocated: :meth:`SamplerSettings.validated` refuses
+seeds outside ``[0, 2**32 - 1]`` (what NumPy's legacy seeding, PyMC, NumPyro and nutpie all
+accept), more than :data:`MAX_CHAINS` chains, :data:`MAX_DRAWS` draws or :data:`MAX_TUNE`
+tuning steps, and settings whose draws alone would exceed :data:`MEMORY_LIMIT`;
+:func:`check_memory` repeats the estimate with a model's stored variables and runs.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError
+from ..priors.core import shown_value
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 #: ``mcmc``: NUTS; ``map``: the posterior mode and a Laplace approximation (approximate).
@@ -44,6 +51,19 @@ _KEEP_STATS = ("diverging", "n_steps", "depth", "tree_depth", "maxdepth_reached"
 _COMPILED: OrderedDict[tuple, Any] = OrderedDict()
 _COMPILED_LIMIT = 16
 _COMPILED_LOCK = threading.Lock()  # thread executors must not compile one structure twice
+
+#: Largest seed: NumPy's legacy seeding (which PyMC hands seeds to) takes 32-bit seeds.
+MAX_SEED = 2**32 - 1
+#: Hard caps, whatever the memory: more is never needed and only ends in a crash.
+MAX_CHAINS = 64
+MAX_DRAWS = 10_000_000
+MAX_TUNE = 10_000_000
+#: Refuse settings whose draws would hold more than this many bytes (4 GiB).
+MEMORY_LIMIT = 4 * 2**30
+#: Bytes per stored value (float64).
+_BYTES = 8
+#: Sample statistics kept per draw (:data:`_KEEP_STATS` that a back-end reports, at most ~8).
+_STATS_PER_DRAW = 8
 
 
 @dataclass(frozen=True)
@@ -60,33 +80,97 @@ class SamplerSettings:
     method: str = "mcmc"
 
     def validated(self) -> SamplerSettings:
+        """These settings checked, with a seed drawn when none was given. Refuses unknown
+        names, counts out of range, a seed outside ``[0, MAX_SEED]``, and draws whose memory
+        (:func:`memory_estimate` with one stored value per draw) exceeds
+        :data:`MEMORY_LIMIT`; :func:`check_memory` adds the model's own variables."""
         if self.method not in METHODS:
-            raise SpecError(f"unknown method {self.method!r}; choose one of "
+            raise SpecError(f"unknown method {shown_value(self.method)}; choose one of "
                             f"{', '.join(METHODS)}")
         if self.sampler not in SAMPLERS:
-            raise SpecError(f"unknown sampler {self.sampler!r}; choose one of "
+            raise SpecError(f"unknown sampler {shown_value(self.sampler)}; choose one of "
                             f"{', '.join(SAMPLERS)}")
-        for name in ("draws", "chains"):
+        for name, least, most in (("draws", 1, MAX_DRAWS), ("chains", 1, MAX_CHAINS),
+                                  ("tune", 0, MAX_TUNE)):
             value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise SpecError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.tune, (int, np.integer)) or self.tune < 0:
-            raise SpecError(f"tune must be a non-negative integer, got {self.tune!r}")
-        if not 0 < self.target_accept < 1:
-            raise SpecError(f"target_accept must be in (0, 1), got {self.target_accept!r}")
+            if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer))
+                    or not least <= value <= most):
+                kind = "a positive" if least else "a non-negative"
+                raise SpecError(f"{name} must be {kind} integer no larger than {most}; got "
+                                f"{name}={shown_value(value)}")
+        target = self.target_accept
+        if (isinstance(target, (bool, np.bool_))
+                or not isinstance(target, (int, float, np.integer, np.floating))
+                or not 0 < target < 1):
+            raise SpecError(f"target_accept must be in (0, 1); got "
+                            f"target_accept={shown_value(target)}")
         seed = self.random_seed
         if seed is None:
             seed = int(np.random.default_rng().integers(0, 2**31 - 1))
-        elif not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise SpecError(f"random_seed must be a non-negative integer, got {seed!r}")
-        return replace(self, random_seed=int(seed), draws=int(self.draws),
-                       tune=int(self.tune), chains=int(self.chains))
+        elif (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))
+              or not 0 <= seed <= MAX_SEED):
+            raise SpecError(f"the seed must be an integer from 0 to {MAX_SEED} (2**32 - 1); got "
+                            f"random_seed={shown_value(seed)}")
+        out = replace(self, random_seed=int(seed), draws=int(self.draws),
+                      tune=int(self.tune), chains=int(self.chains),
+                      target_accept=float(target))
+        _refuse_above_limit(out, 1, "")
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("progress")
         out.pop("method")  # stored beside the settings, as the fit's method
         return out
+
+
+def memory_estimate(settings: SamplerSettings, values: int, per_run: int = 0) -> int:
+    """Bytes the draws of ``settings`` hold: ``chains × draws × (values + per_run) × 8``, plus
+    ``chains × tune × values × 8`` for MCMC (nutpie keeps the warm-up draws while it
+    samples). ``values``: numbers stored per draw (free parameters, run effects, sample
+    statistics); ``per_run``: numbers computed per draw for every run after the fit (the
+    location the residual check evaluates). Counts only; nothing is allocated."""
+    chains, draws, tune = int(settings.chains), int(settings.draws), int(settings.tune)
+    kept = draws + (tune if settings.method == "mcmc" else 0)
+    return _BYTES * chains * (kept * int(values) + draws * int(per_run))
+
+
+def stored_values(spec: Any, runs: Any = None) -> tuple[int, int]:
+    """(numbers stored per draw, runs) for ``spec`` fitted to ``runs``: the free parameters
+    and one run effect per group; and the number of runs, at each of which the law's location
+    is computed per draw after the fit (0 without runs)."""
+    groups = int(getattr(spec, "n_groups", 0) or 0)
+    n_runs = 0 if runs is None else int(runs.n if hasattr(runs, "n") else len(runs))
+    return len(list(spec.free_params)) + groups, n_runs
+
+
+def check_memory(settings: SamplerSettings, spec: Any, runs: Any = None) -> None:
+    """Refuse ``settings`` whose draws for ``spec`` on ``runs`` would exceed
+    :data:`MEMORY_LIMIT` (see :func:`memory_estimate`; MCMC also keeps the sample
+    statistics), before anything is compiled or allocated. Call it once the model is
+    resolved and the settings validated (``plan_fit``, ``sample_fit``; :func:`sample` does)."""
+    values, n_runs = stored_values(spec, runs)
+    if settings.method == "mcmc":
+        values += _STATS_PER_DRAW
+    what = (f" ({values} values per draw"
+            + (f" and a location for each of {n_runs} runs" if n_runs else "") + ")")
+    _refuse_above_limit(settings, values, what, n_runs)
+
+
+def _refuse_above_limit(s: SamplerSettings, values: int, what: str, per_run: int = 0) -> None:
+    need = memory_estimate(s, values, per_run)
+    if need > MEMORY_LIMIT:
+        tune = f", tune={s.tune}" if s.method == "mcmc" and s.tune else ""
+        raise SpecError(f"draws={s.draws} with chains={s.chains}{tune} would need about "
+                        f"{_size(need)} of memory for the draws{what}; the limit is "
+                        f"{_size(MEMORY_LIMIT)}: lower draws= or chains=")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
 
 
 def sample(spec: Any, runs: Any, settings: SamplerSettings) -> tuple[Any, dict[str, float]]:
@@ -97,6 +181,7 @@ def sample(spec: Any, runs: Any, settings: SamplerSettings) -> tuple[Any, dict[s
     separate it) and ``sampling``).
     """
     s = settings.validated()
+    check_memory(s, spec, runs)
     if s.sampler == "nutpie":
         return _sample_nutpie(spec, runs, s)
     return _sample_pymc(spec, runs, s)
@@ -136,11 +221,18 @@ def _sample_nutpie(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[
         if name in init:  # the value variables (the rest of shape_info are expanded ones)
             x0[where] = np.ravel(init[name])
     start = time.perf_counter()
-    dt = nutpie.sample(
-        compiled, draws=s.draws, tune=s.tune, chains=s.chains, seed=s.random_seed,
-        target_accept=s.target_accept, adaptation="low_rank", save_warmup=True,
-        progress_bar=s.progress, init_mean=x0,
-    )
+    try:
+        dt = nutpie.sample(
+            compiled, draws=s.draws, tune=s.tune, chains=s.chains, seed=s.random_seed,
+            target_accept=s.target_accept, adaptation="low_rank", save_warmup=True,
+            progress_bar=s.progress, init_mean=x0,
+        )
+    except RuntimeError as exc:
+        if "initialization points failed" not in str(exc):
+            raise
+        # the user's numbers, not a bug: e.g. a prior centred at 1e300
+        raise SpecError("the sampler found no starting point where the model's log-density is "
+                        "finite; check the priors for extreme values (and the runs)") from None
     timing = {"compile": compile_seconds, "sampling": time.perf_counter() - start,
               "gradients": _gradients(dt)}
     return _tidy(dt, spec.stored_vars), timing

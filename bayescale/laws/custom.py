@@ -5,7 +5,10 @@ The expression is parsed with :mod:`ast` and checked against a whitelist; it is 
 ``**``, unary ``-``/``+``, parentheses, and calls of :data:`FUNCTIONS`. Anything else (attribute
 access, subscripts, imports, lambdas, comprehensions, keyword arguments, other functions) is a
 one-line :class:`~bayescale.errors.SpecError`, as is an expression over :data:`MAX_LENGTH`
-characters or :data:`MAX_NODES` syntax nodes.
+characters or :data:`MAX_NODES` syntax nodes, a number written with more than
+:data:`MAX_NUMBER_LENGTH` characters or not finite (``1e400``), and a constant piece that has
+no finite real value (``0/0``, ``9**9**9``, ``log(0)``, ``(-8)**0.5``): constant pieces are
+computed once, in floats, when the expression is read, never with Python's unbounded integers.
 
 >>> law = CustomLaw("E + A * N**(-alpha) + B * D**(-beta)")
 >>> law.inputs, law.param_names
@@ -16,15 +19,22 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from ..errors import SpecError
 from ..priors import Prior
+from ..priors.core import shown_value
 from .base import INPUTS, Law, Param, Scales
 
 MAX_LENGTH = 500
 MAX_NODES = 200
+#: Longest number literal (characters as written): a float has 17 significant digits, so
+#: 30 characters leave room for any exponent and underscores, and no more.
+MAX_NUMBER_LENGTH = 30
 
 #: name -> f(xp, *args)
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -61,8 +71,8 @@ def parse_expression(text: str) -> tuple[ast.expr, list[str], list[str]]:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise SpecError(f"custom law: {text.strip()!r} is not a valid expression "
-                        f"({exc.msg})") from None
+        raise SpecError(f"custom law: {shown_value(text.strip(), 80)} is not a valid "
+                        f"expression ({exc.msg})") from None
     nodes = list(ast.walk(tree))
     if len(nodes) > MAX_NODES:
         raise SpecError(f"custom law: the expression has {len(nodes)} parts; the limit is "
@@ -81,7 +91,8 @@ def parse_expression(text: str) -> tuple[ast.expr, list[str], list[str]]:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise SpecError(f"custom law: only numbers are allowed as constants, got "
-                                f"{node.value!r}")
+                                f"{shown_value(node.value)}")
+            _check_number(node, text.strip())
             continue
         if isinstance(node, ast.Call):
             func = node.func
@@ -109,6 +120,7 @@ def parse_expression(text: str) -> tuple[ast.expr, list[str], list[str]]:
         if isinstance(node, ast.Name) and node.id in FUNCTIONS and not any(
                 isinstance(c, ast.Call) and c.func is node for c in nodes):
             raise SpecError(f"custom law: {node.id!r} is a function; call it as {node.id}(...)")
+    _fold(tree.body, text.strip())  # constant pieces: finite real numbers, computed in floats
     positions = {}
     for node in nodes:  # order of appearance in the text (ast.walk is breadth-first)
         if isinstance(node, ast.Name) and node.id in names:
@@ -122,6 +134,64 @@ def parse_expression(text: str) -> tuple[ast.expr, list[str], list[str]]:
         raise SpecError(f"custom law: the expression uses none of the inputs "
                         f"{', '.join(INPUTS)}")
     return tree.body, inputs, params
+
+
+def _check_number(node: ast.Constant, text: str) -> None:
+    """A number literal: at most :data:`MAX_NUMBER_LENGTH` characters as written, finite."""
+    written = ast.get_source_segment(text, node) or shown_value(node.value)
+    if len(written) > MAX_NUMBER_LENGTH:
+        raise SpecError(f"custom law: the number {written[:12]}... is {len(written)} characters "
+                        f"long; the limit is {MAX_NUMBER_LENGTH}")
+    try:
+        finite = math.isfinite(float(node.value))
+    except OverflowError:  # not reached within the length limit; kept as a guard
+        finite = False
+    if not finite:
+        raise SpecError(f"custom law: the number {written} is not finite (beyond a float's "
+                        "range)")
+
+
+def _piece(node: ast.expr, text: str) -> str:
+    """``node`` as the user wrote it (at most 60 characters), for a message."""
+    piece = " ".join((ast.get_source_segment(text, node) or ast.unparse(node)).split())
+    return repr(piece if len(piece) <= 60 else piece[:57] + "...")
+
+
+def _fold(node: ast.expr, text: str) -> float | None:
+    """The value of ``node`` when it is constant (None when it uses a name), computed in
+    floats; a SpecError names the first constant piece without a finite real value. Every
+    piece is visited, constant or not (``N * 9**9**9`` is refused too)."""
+    if isinstance(node, ast.Constant):
+        return float(node.value)  # checked by _check_number: short and finite
+    if isinstance(node, ast.Name):
+        return None
+    if isinstance(node, ast.BinOp):
+        left, right = _fold(node.left, text), _fold(node.right, text)
+        if left is None or right is None:
+            return None
+        try:
+            value = _BINARY[type(node.op)](left, right)
+        except ZeroDivisionError:
+            raise SpecError(f"custom law: {_piece(node, text)} divides by zero") from None
+        except OverflowError:
+            raise SpecError(f"custom law: {_piece(node, text)} is too large for a float") from None
+    elif isinstance(node, ast.UnaryOp):
+        operand = _fold(node.operand, text)
+        if operand is None:
+            return None
+        value = _UNARY[type(node.op)](operand)
+    elif isinstance(node, ast.Call):
+        args = [_fold(a, text) for a in node.args]
+        if any(a is None for a in args):
+            return None
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = FUNCTIONS[node.func.id](np, *(np.float64(a) for a in args))  # type: ignore[union-attr]
+    else:  # not reached: parse_expression refused every other node
+        return None
+    if isinstance(value, complex) or not math.isfinite(float(value)):
+        raise SpecError(f"custom law: {_piece(node, text)} has no finite real value")
+    return float(value)
 
 
 def _evaluate(node: ast.expr, xp: Any, values: Mapping[str, Any]) -> Any:
@@ -161,7 +231,7 @@ class CustomLaw(Law):
                  response: str = "loss") -> None:
         if response not in ("loss", "accuracy"):
             raise SpecError(f"custom law: response must be 'loss' or 'accuracy', got "
-                            f"{response!r}")
+                            f"{shown_value(response)}")
         self.response = response  # type: ignore[misc]
         if (expression is None) == (function is None):
             raise SpecError("custom law: give an expression or a function (one of them)")

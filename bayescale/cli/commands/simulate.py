@@ -80,7 +80,7 @@ def grid(text: str | None, flag: str) -> Any:
             lo, hi, k = float(parts[0]), float(parts[1]), int(parts[2])
             if not (0 < lo <= hi and k >= 1):
                 raise ValueError
-            return log_grid(lo, hi, k)
+            return log_grid(lo, hi, k, name=flag)
         values = [float(v) for v in str(text).split(",")]
         if any(not v > 0 for v in values):
             raise ValueError
