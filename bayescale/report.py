@@ -6,6 +6,11 @@ parameter table with intervals and shrinkage, diagnostics and warnings, the post
 predictive check, the extrapolation fan chart, the posterior pair plot, predictions at the
 requested targets, and (for laws in N and D) the compute-optimal table and frontier plot.
 Everything is computed by the same calls as the CLI and the Python API.
+
+Every string a report shows may come from a fit file (law expression, command, column names,
+notes, warnings, priors, run labels), so each is escaped for where it goes: HTML-escaped in the
+HTML, and in the Markdown HTML-escaped too, with the characters Markdown acts on
+backslash-escaped and line breaks folded, so ``<script>`` is shown, never run.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import base64
 import html
 import io
 import platform
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,17 +81,17 @@ class Report:
         return "\n".join(parts)
 
     def markdown(self) -> str:
-        lines = [f"# {self.title}", ""]
+        lines = [f"# {md_text(self.title)}", ""]
         for sec in self.sections:
-            lines += [f"## {sec.title}", ""]
+            lines += [f"## {md_text(sec.title)}", ""]
             for text in sec.paragraphs:
-                lines += [text, ""]
+                lines += [md_text(text), ""]
             for caption, table in sec.tables:
                 if caption:
-                    lines += [f"**{caption}**", ""]
+                    lines += [f"**{md_text(caption)}**", ""]
                 lines += [_markdown_table(table), ""]
             for name, caption in sec.images:
-                lines += [f"![{caption}]({name})", ""]
+                lines += [f"![{md_text(caption)}]({_md_link(name)})", ""]
         return "\n".join(lines)
 
 
@@ -93,11 +99,38 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
+#: Characters Markdown (CommonMark, GitHub's tables, strikethrough and math) acts on anywhere
+#: in a line; ``<``, ``>`` and ``&`` become HTML entities first.
+_MD_ACTIVE = re.compile(r"([\\`*_\[\]|~$])")
+#: A block marker at the start of a line: heading, quote, list item, setext underline.
+_MD_BLOCK = re.compile(r"^(\d{1,9}(?=[.)])|[#>+=-])")
+
+
+def md_text(text: Any) -> str:
+    """``text`` as inert Markdown on one line: HTML-active characters as entities,
+    Markdown-active ones backslash-escaped, line breaks folded into spaces and no block
+    marker at its start, so that it renders as the same text and nothing else."""
+    out = html.escape(" ".join(str(text).split()), quote=False)
+    out = _MD_ACTIVE.sub(r"\\\1", out)
+    marker = _MD_BLOCK.match(out)
+    if marker:
+        end = marker.end()
+        # "1." → "1\.", "#" → "\#": the marker loses its meaning, the text stays
+        out = (out[:end] + "\\" + out[end:] if marker.group(1)[0].isdigit()
+               else "\\" + out)
+    return out
+
+
+def _md_link(name: str) -> str:
+    """An image's file name as a Markdown link target (the report's own names)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
 def _markdown_table(table: pd.DataFrame) -> str:
     df = table.reset_index() if table.index.name or not isinstance(
         table.index, pd.RangeIndex) else table
-    heads = [str(c) for c in df.columns]
-    rows = [[_fmt(v) if isinstance(v, (float, np.floating)) else str(v) for v in r]
+    heads = [md_text(c) for c in df.columns]
+    rows = [[_fmt(v) if isinstance(v, (float, np.floating)) else md_text(v) for v in r]
             for r in df.itertuples(index=False)]
     out = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -256,7 +289,8 @@ def latex_table(fit: Any, prob: float = 0.95) -> str:
         lines.append(f"{label} & {_tex(row['median'])} & {_tex(row['lower'])} & "
                      f"{_tex(row['upper'])} \\\\")
     lines += [r"\bottomrule", r"\end{tabular}",
-              f"% {fit.law.name}: {fit.law.formula}; {fit.runs.n} runs; {fit.n_draws} "
+              f"% {' '.join(f'{fit.law.name}: {fit.law.formula}'.split())}; {fit.runs.n} "
+              f"runs; {fit.n_draws} "
               f"{fit.group} draws ({fit.method}); equal-tailed intervals; bayescale "
               f"{__version__}"]
     return "\n".join(lines) + "\n"
