@@ -34,13 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from learn_priors import PRIOR_SPLITS, all_estimates, delta_scale, field_without  # noqa: E402
+from learn_priors import all_estimates, delta_scale, field_without, study_curves  # noqa: E402
 from studies import STUDIES, available  # noqa: E402
 
 import bayescale as bs  # noqa: E402
 from bayescale.evaluation.backtest import aggregate, score_fit, score_point_baseline  # noqa: E402
-from bayescale.evaluation.discrepancy import estimate, lfo_curves  # noqa: E402
-from bayescale.inference.samplers import SamplerSettings  # noqa: E402
+from bayescale.evaluation.discrepancy import estimate  # noqa: E402
 from bayescale.model.config import ModelConfig  # noqa: E402
 from bayescale.priors import Prior  # noqa: E402
 
@@ -65,18 +64,7 @@ def loso_priors(estimates: pd.DataFrame, source: str, loss_min: float) -> dict:
 def loso_delta(estimates: pd.DataFrame, held: str) -> Prior:
     """The δ prior from every study but ``held``'s source, each fitted with priors that saw
     neither it nor ``held``."""
-    curves = {}
-    for study in STUDIES.values():
-        if study.source == held:
-            continue
-        table = study.load().reset_index(drop=True)
-        field = field_without(estimates[estimates["source"] != held], study.source)
-        priors, _ = field.for_law("chinchilla", PARAMS, "loss", float(table["loss"].min()))
-        config = ModelConfig(law="chinchilla", priors=priors, base="weak")
-        found, _ = lfo_curves(table, config, settings=SamplerSettings(
-            method="map", random_seed=SEED), splits=PRIOR_SPLITS)
-        curves[study.name] = np.mean(found, axis=0)
-    scale, _ = delta_scale(curves)
+    scale, _ = delta_scale(study_curves(estimates, held))
     return Prior("HalfNormal", sigma=scale)
 
 

@@ -93,13 +93,16 @@ def field_without(estimates: pd.DataFrame, source: str | None) -> FieldPriors:
     return FieldPriors(priors=priors, laws=LAWS, loss_max=loss_max)
 
 
-def study_curves(estimates: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per study: the mean leave-future-out curve over δ, fitted with priors that never saw
-    the study's source."""
+def study_curves(estimates: pd.DataFrame, held: str | None = None) -> dict[str, np.ndarray]:
+    """Per study (but those of source ``held``): the mean leave-future-out curve over δ,
+    fitted with priors that saw neither the study's source nor ``held``."""
+    seen = estimates if held is None else estimates[estimates["source"] != held]
     out = {}
     for study in STUDIES.values():
+        if study.source == held:
+            continue
         table = study.load().reset_index(drop=True)
-        field = field_without(estimates, study.source)
+        field = field_without(seen, study.source)
         priors, _ = field.for_law("chinchilla", ["E", "alpha", "beta", "sigma"], "loss",
                                   float(table["loss"].min()))
         config = ModelConfig(law="chinchilla", priors=priors, base="weak")

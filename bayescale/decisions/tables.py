@@ -79,29 +79,25 @@ def _theta(fit: Any) -> dict[str, np.ndarray]:
 DRIFT_GRID_PER_DECADE = 8
 
 
-def _drift(fit: Any) -> tuple[np.ndarray, float] | None:
-    """The fit's model discrepancy along compute: per-draw ``δ·z`` (draws, 1) and ln C_max,
-    or None (no discrepancy, or one along another input)."""
+def _drift(fit: Any) -> Any:
+    """The fit's model discrepancy along compute, or None (none, or one along another
+    input)."""
     disc = fit.discrepancy
-    if disc is None or disc.input != "C":
-        return None
-    return disc.scales(fit.n_draws), float(np.log(disc.reference))
+    return disc if disc is not None and disc.input == "C" else None
 
 
-def _drifted(loss: np.ndarray, log_c: np.ndarray, drift: tuple[np.ndarray, float]
-             ) -> np.ndarray:
-    """Loss draws (draws, budgets) with the discrepancy beyond the largest fitted compute."""
-    scale, log_ref = drift
-    return loss * np.exp(scale * np.maximum(0.0, log_c[None, :] - log_ref))
+def _drifted(loss: np.ndarray, log_c: np.ndarray, drift: Any) -> np.ndarray:
+    """Loss draws (draws, budgets) with the discrepancy's offsets (zero inside the data)."""
+    return loss * np.exp(drift.offsets(pd.DataFrame({"C": np.exp(log_c)}), loss.shape[0]))
 
 
 def _compute_for_loss_drifted(fit: Any, targets: np.ndarray, plain: dict[str, np.ndarray],
-                              drift: tuple[np.ndarray, float], k: float,
+                              drift: Any, k: float,
                               unique: float | None) -> dict[str, np.ndarray]:
     """Compute needed for each target when the loss beyond the data carries the discrepancy:
     per draw, the first budget (on a grid above the largest fitted compute, interpolated in log
     C) where the drifted frontier reaches the target. Answers inside the data are unchanged."""
-    _, log_ref = drift
+    log_ref = float(np.log(drift.reference))
     with np.errstate(divide="ignore"):
         inside = np.log(plain["C"]) <= log_ref
     hi = float(np.log(10.0) * 60.0)
