@@ -8,6 +8,9 @@ Inference-quality problems are never errors: they are warnings (``InferenceWarni
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 
 class BayescaleError(Exception):
     """Base class of every user-facing error."""
@@ -35,3 +38,29 @@ class InferenceWarning(BayescaleWarning):
 
 class ExtrapolationWarning(BayescaleWarning):
     """A prediction lies far beyond the largest observed run."""
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """``value`` for a one-line message: numbers to 4 significant digits (an integer too large
+    for a float by its number of digits), a mapping or list by its size, anything else as
+    ``repr`` cut to ``limit`` characters. A user's 300-digit number never reaches a message
+    whole."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return repr(value if value is None else bool(value))
+    if isinstance(value, (int, np.integer)):
+        v = int(value)
+        if abs(v) < 10**15:
+            return str(v)
+        try:
+            return f"{float(v):.4g}"
+        except OverflowError:
+            return f"an integer of about {int(v.bit_length() * math.log10(2)) + 1} digits"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    if isinstance(value, (dict, list)):
+        kind = "mapping" if isinstance(value, dict) else "list"
+        return f"a {kind} of {len(value)} item{'' if len(value) == 1 else 's'}"
+    text = repr(value)
+    return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."

@@ -22,7 +22,7 @@ from bayescale.data.simulate import (
     simulate_runs,
     simulation_params,
 )
-from bayescale.errors import BayescaleError, SpecError
+from bayescale.errors import BayescaleError, SpecError, shown
 from bayescale.inference import samplers
 from bayescale.inference.samplers import (
     MAX_CHAINS,
@@ -36,7 +36,6 @@ from bayescale.inference.samplers import (
 from bayescale.laws import get_law, law_from_dict
 from bayescale.laws.custom import MAX_NUMBER_LENGTH
 from bayescale.priors import Prior, read_priors_toml
-from bayescale.priors.core import shown_value
 
 ROOT = Path(__file__).resolve().parents[1]
 FOUNDING = str(ROOT / "data" / "founding_example.csv")
@@ -305,12 +304,12 @@ def test_a_priors_file_with_sigma_inf_names_the_parameter(tmp_path):
     one_line(info.value)
 
 
-@pytest.mark.parametrize("value, shown", [
+@pytest.mark.parametrize("value, expected", [
     (10**300, "1e+300"), (-(10**20), "-1e+20"), (HUGE, "an integer of about 401 digits"),
     (123, "123"), (1.23456789, "1.235"), ("z" * 100, "'" + "z" * 36 + "..."), (True, "True"),
 ])
-def test_shown_value_keeps_numbers_short(value, shown):
-    assert shown_value(value) == shown
+def test_shown_value_keeps_numbers_short(value, expected):
+    assert shown(value) == expected
 
 
 def test_points_and_probabilities_show_no_long_numbers():

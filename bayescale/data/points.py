@@ -11,10 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, SpecError
+from ..errors import DataError, SpecError, shown
 from ..laws import INPUTS, Law
 from ..laws.base import MEASURED_INPUTS
-from ..priors.core import shown_value
 from .runs import read_inputs
 
 #: Columns a prediction table adds (points may not use these names).
@@ -37,29 +36,29 @@ def require_inputs(point: Mapping[str, float], law: Law, label: str) -> None:
 def parse_point(text: str) -> dict[str, float]:
     """``"N=7e10,D=1.4e12"`` → ``{"N": 7e10, "D": 1.4e12}`` (keys N, D, C)."""
     out: dict[str, float] = {}
-    shown = shown_value(str(text), 60)  # the user's text, cut short for a message
+    given = shown(str(text), 60)  # the user's text, cut short for a message
     for part in str(text).split(","):
         if not part.strip():
             continue
         key, sep, value = part.partition("=")
         key = key.strip()
         if not sep:
-            raise SpecError(f"point {shown}: expected NAME=VALUE pairs such as "
+            raise SpecError(f"point {given}: expected NAME=VALUE pairs such as "
                             "N=7e10,D=1.4e12")
         if key not in (*INPUTS, *MEASURED_INPUTS):
-            raise SpecError(f"point {shown}: unknown input {shown_value(key)}; use "
+            raise SpecError(f"point {given}: unknown input {shown(key)}; use "
                             f"{', '.join((*INPUTS, *MEASURED_INPUTS))}")
         try:
             number = float(value)
         except ValueError:
-            raise SpecError(f"point {shown}: {shown_value(value.strip())} is not a "
+            raise SpecError(f"point {given}: {shown(value.strip())} is not a "
                             "number") from None
         if not np.isfinite(number) or number <= 0:
-            raise SpecError(f"point {shown}: {key} must be a positive finite number, got "
+            raise SpecError(f"point {given}: {key} must be a positive finite number, got "
                             f"{number:.4g}")
         out[key] = number
     if not out:
-        raise SpecError(f"point {shown} is empty")
+        raise SpecError(f"point {given} is empty")
     return out
 
 
@@ -96,9 +95,9 @@ def check_prob(prob: float) -> float:
     try:
         p = float(prob)
     except (TypeError, ValueError, OverflowError):
-        raise SpecError(f"prob must be a number in (0, 1), got {shown_value(prob)}") from None
+        raise SpecError(f"prob must be a number in (0, 1), got {shown(prob)}") from None
     if not 0 < p < 1:
-        raise SpecError(f"prob must be in (0, 1), got {shown_value(prob)}")
+        raise SpecError(f"prob must be in (0, 1), got {shown(prob)}")
     return p
 
 

@@ -19,9 +19,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import SpecError
+from ..errors import SpecError, shown
 from ..laws import Law, get_law
-from ..priors.core import shown_value
 from .points import as_points
 
 #: Besiroglu et al. (2024) Table 1 re-fit of the Chinchilla data.
@@ -54,13 +53,13 @@ def simulate_runs(law: str | Law, params: Mapping[str, float], design: pd.DataFr
     if (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))
             or not 0 <= seed <= MAX_SEED):
         raise SpecError(f"the seed must be an integer from 0 to {MAX_SEED} (2**32 - 1); got "
-                        f"{shown_value(seed)}")
+                        f"{shown(seed)}")
     try:
         sigma_ok = math.isfinite(float(sigma)) and float(sigma) >= 0
     except (TypeError, ValueError, OverflowError):
         sigma_ok = False
     if not sigma_ok:
-        raise SpecError(f"sigma must be a finite number >= 0; got sigma={shown_value(sigma)}")
+        raise SpecError(f"sigma must be a finite number >= 0; got sigma={shown(sigma)}")
     law_obj = get_law(law, available=list(design.keys()))
     missing = [p for p in law_obj.param_names if p not in params]
     if missing:
@@ -92,7 +91,7 @@ def _finite_params(params: Mapping[str, float], names: tuple[str, ...] | list[st
             value = math.nan
         if isinstance(raw, (bool, np.bool_)) or not math.isfinite(value):
             raise SpecError(f"params=: {name} must be a finite number; got "
-                            f"{name}={shown_value(raw)}")
+                            f"{name}={shown(raw)}")
         out[name] = value
     return out
 
@@ -123,12 +122,12 @@ def log_grid(lo: float, hi: float, k: int, *, name: str | None = None) -> np.nda
     except (TypeError, ValueError, OverflowError):
         a = b = math.nan
     count_ok = not isinstance(k, (bool, np.bool_)) and isinstance(k, (int, np.integer))
-    shown = f"{shown_value(lo)}:{shown_value(hi)}:{shown_value(k)}"
+    grid = f"{shown(lo)}:{shown(hi)}:{shown(k)}"
     if not (count_ok and math.isfinite(a) and math.isfinite(b) and 0 < a <= b and k >= 1):
         raise SpecError(f"{label}LO:HI:K needs finite 0 < LO <= HI and a whole K >= 1, got "
-                        f"{shown}")
+                        f"{grid}")
     if k > MAX_ROWS:
-        raise SpecError(f"{label}{shown} would make {shown_value(k)} values; the limit is "
+        raise SpecError(f"{label}{grid} would make {shown(k)} values; the limit is "
                         f"{MAX_ROWS}")
     return np.array([float(f"{v:.3g}") for v in np.geomspace(a, b, int(k))])
 
@@ -156,7 +155,7 @@ def simulation_params(law: Law, given: Mapping[str, float] | None = None) -> dic
                         "defaults for them)")
     unknown = [p for p in params if p not in law.param_names]
     if unknown:
-        raise SpecError(f"law {law.name!r} has no parameter {shown_value(unknown[0])} (it has "
+        raise SpecError(f"law {law.name!r} has no parameter {shown(unknown[0])} (it has "
                         f"{', '.join(law.param_names)})")
     return _finite_params(params, list(params))
 

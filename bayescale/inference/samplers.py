@@ -36,8 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SpecError
-from ..priors.core import shown_value
+from ..errors import SpecError, shown
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 #: ``mcmc``: NUTS; ``map``: the posterior mode and a Laplace approximation (approximate).
@@ -85,10 +84,10 @@ class SamplerSettings:
         (:func:`memory_estimate` with one stored value per draw) exceeds
         :data:`MEMORY_LIMIT`; :func:`check_memory` adds the model's own variables."""
         if self.method not in METHODS:
-            raise SpecError(f"unknown method {shown_value(self.method)}; choose one of "
+            raise SpecError(f"unknown method {shown(self.method)}; choose one of "
                             f"{', '.join(METHODS)}")
         if self.sampler not in SAMPLERS:
-            raise SpecError(f"unknown sampler {shown_value(self.sampler)}; choose one of "
+            raise SpecError(f"unknown sampler {shown(self.sampler)}; choose one of "
                             f"{', '.join(SAMPLERS)}")
         for name, least, most in (("draws", 1, MAX_DRAWS), ("chains", 1, MAX_CHAINS),
                                   ("tune", 0, MAX_TUNE)):
@@ -97,20 +96,20 @@ class SamplerSettings:
                     or not least <= value <= most):
                 kind = "a positive" if least else "a non-negative"
                 raise SpecError(f"{name} must be {kind} integer no larger than {most}; got "
-                                f"{name}={shown_value(value)}")
+                                f"{name}={shown(value)}")
         target = self.target_accept
         if (isinstance(target, (bool, np.bool_))
                 or not isinstance(target, (int, float, np.integer, np.floating))
                 or not 0 < target < 1):
             raise SpecError(f"target_accept must be in (0, 1); got "
-                            f"target_accept={shown_value(target)}")
+                            f"target_accept={shown(target)}")
         seed = self.random_seed
         if seed is None:
             seed = int(np.random.default_rng().integers(0, 2**31 - 1))
         elif (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))
               or not 0 <= seed <= MAX_SEED):
             raise SpecError(f"the seed must be an integer from 0 to {MAX_SEED} (2**32 - 1); got "
-                            f"random_seed={shown_value(seed)}")
+                            f"random_seed={shown(seed)}")
         out = replace(self, random_seed=int(seed), draws=int(self.draws),
                       tune=int(self.tune), chains=int(self.chains),
                       target_accept=float(target))

@@ -25,9 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SpecError
+from ..errors import SpecError, shown
 from ..priors import Prior
-from ..priors.core import shown_value
 from .base import INPUTS, Law, Param, Scales
 
 MAX_LENGTH = 500
@@ -71,7 +70,7 @@ def parse_expression(text: str) -> tuple[ast.expr, list[str], list[str]]:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise SpecError(f"custom law: {shown_value(text.strip(), 80)} is not a valid "
+        raise SpecError(f"custom law: {shown(text.strip(), 80)} is not a valid "
                         f"expression ({exc.msg})") from None
     nodes = list(ast.walk(tree))
     if len(nodes) > MAX_NODES:
@@ -91,7 +90,7 @@ def parse_expression(text: str) -> tuple[ast.expr, list[str], list[str]]:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise SpecError(f"custom law: only numbers are allowed as constants, got "
-                                f"{shown_value(node.value)}")
+                                f"{shown(node.value)}")
             _check_number(node, text.strip())
             continue
         if isinstance(node, ast.Call):
@@ -138,7 +137,7 @@ def parse_expression(text: str) -> tuple[ast.expr, list[str], list[str]]:
 
 def _check_number(node: ast.Constant, text: str) -> None:
     """A number literal: at most :data:`MAX_NUMBER_LENGTH` characters as written, finite."""
-    written = ast.get_source_segment(text, node) or shown_value(node.value)
+    written = ast.get_source_segment(text, node) or shown(node.value)
     if len(written) > MAX_NUMBER_LENGTH:
         raise SpecError(f"custom law: the number {written[:12]}... is {len(written)} characters "
                         f"long; the limit is {MAX_NUMBER_LENGTH}")
@@ -231,7 +230,7 @@ class CustomLaw(Law):
                  response: str = "loss") -> None:
         if response not in ("loss", "accuracy"):
             raise SpecError(f"custom law: response must be 'loss' or 'accuracy', got "
-                            f"{shown_value(response)}")
+                            f"{shown(response)}")
         self.response = response  # type: ignore[misc]
         if (expression is None) == (function is None):
             raise SpecError("custom law: give an expression or a function (one of them)")
@@ -253,8 +252,8 @@ class CustomLaw(Law):
             self.inputs = tuple(inputs)
             names = list(params)
         self.params = tuple(Param(n, "real", "custom parameter") for n in names)
-        shown = self.expression or getattr(function, "__name__", "function")
-        self.formula = (f"L = {shown}" if response == "loss" else f"acc = {shown}")  # type: ignore[misc]
+        written = self.expression or getattr(function, "__name__", "function")
+        self.formula = (f"L = {written}" if response == "loss" else f"acc = {written}")  # type: ignore[misc]
 
     @property
     def portable(self) -> bool:

@@ -31,31 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SpecError
+from ..errors import SpecError, shown
 
 _INF = math.inf
 #: Parameters that may be infinite (the bounds of a truncated normal); every other one is finite.
 _MAY_BE_INFINITE = {"TruncatedNormal": ("lower", "upper")}
-
-
-def shown_value(value: Any, limit: int = 40) -> str:
-    """``value`` for a one-line message: numbers to 4 significant digits (an integer too large
-    for a float by its number of digits), anything else as ``repr`` cut to ``limit``
-    characters. A user's 300-digit number never reaches a message whole."""
-    if isinstance(value, (bool, np.bool_)):
-        return repr(bool(value))
-    if isinstance(value, (int, np.integer)):
-        v = int(value)
-        if abs(v) < 10**15:
-            return str(v)
-        try:
-            return f"{float(v):.4g}"
-        except OverflowError:
-            return f"an integer of about {int(v.bit_length() * math.log10(2)) + 1} digits"
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.4g}"
-    text = repr(value)
-    return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
 
 
 @dataclass(frozen=True)
@@ -212,12 +192,12 @@ class Prior:
     def __init__(self, dist: str, /, **params: float) -> None:
         spec = DISTRIBUTIONS.get(dist)
         if spec is None:
-            raise SpecError(f"unknown prior distribution {shown_value(dist)}; supported: "
+            raise SpecError(f"unknown prior distribution {shown(dist)}; supported: "
                             f"{', '.join(DISTRIBUTIONS)}")
         unknown = set(params) - set(spec.required) - set(spec.optional)
         if unknown:
             raise SpecError(
-                f"{dist} has no parameter {shown_value(sorted(unknown)[0])}; it takes "
+                f"{dist} has no parameter {shown(sorted(unknown)[0])}; it takes "
                 f"{', '.join(spec.required + tuple(spec.optional))}"
             )
         missing = [k for k in spec.required if k not in params]
@@ -230,10 +210,10 @@ class Prior:
                 value = float(raw)  # type: ignore[arg-type]
             except OverflowError:  # an integer beyond a float's range
                 raise SpecError(f"{dist} parameter {key!r} must be finite, got "
-                                f"{shown_value(raw)}") from None
+                                f"{shown(raw)}") from None
             except (TypeError, ValueError):
                 raise SpecError(f"{dist} parameter {key!r} must be a number, got "
-                                f"{shown_value(raw)}") from None
+                                f"{shown(raw)}") from None
             if math.isnan(value):
                 raise SpecError(f"{dist} parameter {key!r} is NaN")
             if math.isinf(value) and key not in _MAY_BE_INFINITE.get(dist, ()):
@@ -331,24 +311,24 @@ class Prior:
         if isinstance(data, Prior):
             return data
         if isinstance(data, bool):
-            raise SpecError(f"prior for {shown_value(name)}: expected a number or a table, got "
+            raise SpecError(f"prior for {shown(name)}: expected a number or a table, got "
                             f"{data!r}")
         if isinstance(data, (int, float)):
             try:
                 return cls.fixed(data)
             except SpecError as exc:
-                raise SpecError(f"prior for {shown_value(name)}: {exc}") from None
+                raise SpecError(f"prior for {shown(name)}: {exc}") from None
         if not isinstance(data, Mapping):
-            raise SpecError(f"prior for {shown_value(name)}: expected a number or a table with "
-                            f"'dist', got {shown_value(data)}")
+            raise SpecError(f"prior for {shown(name)}: expected a number or a table with "
+                            f"'dist', got {shown(data)}")
         if "dist" not in data:
-            raise SpecError(f"prior for {shown_value(name)} has no 'dist' key")
+            raise SpecError(f"prior for {shown(name)} has no 'dist' key")
         kwargs = dict(data.get("kwargs", {}))
         kwargs.update({k: v for k, v in data.items() if k not in ("dist", "kwargs")})
         try:
             return cls(str(data["dist"]), **kwargs)
         except SpecError as exc:
-            raise SpecError(f"prior for {shown_value(name)}: {exc}") from None
+            raise SpecError(f"prior for {shown(name)}: {exc}") from None
 
     def describe(self) -> str:
         if self.is_fixed:
@@ -373,7 +353,7 @@ def parse_priors(data: Mapping[str, Any] | None) -> dict[str, Prior]:
         return {}
     if not isinstance(data, Mapping):
         raise SpecError(f"priors must be a mapping of parameter name to prior, got "
-                        f"{shown_value(data)}")
+                        f"{shown(data)}")
     return {str(k): Prior.from_dict(v, name=str(k)) for k, v in data.items()}
 
 

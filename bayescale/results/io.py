@@ -34,7 +34,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..data.runs import Runs
-from ..errors import BayescaleError, FileFormatError
+from ..errors import BayescaleError, FileFormatError, shown
 from ..model.spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -239,7 +239,7 @@ def check_declared(p: Path) -> None:
     finally:
         root.close()
     name, shape, values = largest
-    what = (f"largest: {_shown(name)} of shape {'×'.join(map(str, shape))} = {values:,} values")
+    what = (f"largest: {shown(name)} of shape {'×'.join(map(str, shape))} = {values:,} values")
     if total > MAX_ARRAY_BYTES:
         raise FileFormatError(f"{where}: its arrays declare {_size(total)} ({what}); a fit file "
                               f"may hold at most {_size(MAX_ARRAY_BYTES)}: refusing to load it")
@@ -255,26 +255,11 @@ class _Invalid(Exception):
     """A part of the stored JSON that breaks the schema (its path and the problem)."""
 
 
-def _shown(value: Any, limit: int = 40) -> str:
-    """``value`` for a one-line message: numbers short, anything else as a cut ``repr``."""
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, int):
-        return str(value) if abs(value) < 10**15 else f"an integer of {len(str(abs(value)))} digits"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, (dict, list)):
-        kind = "mapping" if isinstance(value, dict) else "list"
-        return f"a {kind} of {len(value)} item{'' if len(value) == 1 else 's'}"
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _join(path: str, key: Any) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     key = str(key)
-    name = key if key.isidentifier() and len(key) <= 40 else f"[{_shown(key)}]"
+    name = key if key.isidentifier() and len(key) <= 40 else f"[{shown(key)}]"
     return f"{path}.{name}" if path and not name.startswith("[") else f"{path}{name}"
 
 
@@ -306,7 +291,7 @@ def check_json_limits(value: Any) -> None:
             raise _Invalid(f"{path} holds a control character "
                            f"({_CONTROL.search(v).group()!r}), which a terminal would act on")
         elif isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_INT:
-            raise _Invalid(f"{path} is {_shown(v)}, too large")
+            raise _Invalid(f"{path} is {shown(v)}, too large")
 
 
 Check = Callable[[Any, str], None]
@@ -337,7 +322,7 @@ def _is(kind: str, none: bool = False) -> Check:
     def check(v: Any, path: str) -> None:
         if not ((none and v is None) or test(v)):
             raise _Invalid(f"{path} must be {what}{' or null' if none else ''}, got "
-                           f"{_shown(v)}")
+                           f"{shown(v)}")
     return check
 
 
@@ -345,7 +330,7 @@ def _one_of(*choices: str) -> Check:
     def check(v: Any, path: str) -> None:
         if v not in choices or not isinstance(v, str):
             raise _Invalid(f"{path} must be one of {', '.join(map(repr, choices))}, got "
-                           f"{_shown(v)}")
+                           f"{shown(v)}")
     return check
 
 
@@ -354,7 +339,7 @@ def _list(item: Check, none: bool = False) -> Check:
         if none and v is None:
             return
         if not isinstance(v, list):
-            raise _Invalid(f"{path} must be a list, got {_shown(v)}")
+            raise _Invalid(f"{path} must be a list, got {shown(v)}")
         for i, x in enumerate(v):
             item(x, _join(path, i))
     return check
@@ -365,7 +350,7 @@ def _map(value: Check, none: bool = False) -> Check:
         if none and v is None:
             return
         if not isinstance(v, dict):
-            raise _Invalid(f"{path} must be a mapping, got {_shown(v)}")
+            raise _Invalid(f"{path} must be a mapping, got {shown(v)}")
         for k, x in v.items():
             value(x, _join(path, k))
     return check
@@ -379,7 +364,7 @@ def _record(fields: Mapping[str, Check], required: tuple[str, ...] = (),
         if none and v is None:
             return
         if not isinstance(v, dict):
-            raise _Invalid(f"{path} must be a mapping, got {_shown(v)}")
+            raise _Invalid(f"{path} must be a mapping, got {shown(v)}")
         for key in required:
             if key not in v:
                 raise _Invalid(f"{_join(path, key)} is missing")
@@ -401,7 +386,7 @@ def _either(first: Check, second: Check, what: str) -> Check:
         try:
             first(v, path)
         except _Invalid:
-            raise _Invalid(f"{path} must be {what}, got {_shown(v)}") from None
+            raise _Invalid(f"{path} must be {what}, got {shown(v)}") from None
     return check
 
 
@@ -460,7 +445,7 @@ def decode_meta(raw: Any, where: str) -> dict[str, Any]:
     try:
         check_json_limits(meta)
         if not isinstance(meta, dict):
-            raise _Invalid(f"the top level must be a mapping, got {_shown(meta)}")
+            raise _Invalid(f"the top level must be a mapping, got {shown(meta)}")
         version = meta.get("schema_version")
         _is("count")(version, "schema_version")
         if version > SCHEMA_VERSION:

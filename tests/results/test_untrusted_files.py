@@ -151,7 +151,7 @@ CHANGES = {
     "terminal escape": (lambda m: m.update(command="bayescale fit \x1b[2J"),
                         "command holds a control character"),
     "integer too large": (lambda m: m["model"].update(n_groups=10**30),
-                          "model.n_groups is an integer of 31 digits, too large"),
+                          "model.n_groups is 1e+30, too large"),
 }
 
 
