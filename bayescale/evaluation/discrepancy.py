@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
+from ..errors import InferenceWarning
 from ..inference.run import sample_fit
 from ..inference.samplers import SamplerSettings
 from ..laws import Law
@@ -231,18 +232,6 @@ def estimate(table: pd.DataFrame, config: ModelConfig | Law | str, *,
     return out
 
 
-def edge_warning(discrepancy: Discrepancy) -> str | None:
-    """A warning when δ's posterior reaches the top of the grid (the runs' own future is far
-    off the law)."""
-    top = GRID[int(0.95 * len(GRID))]
-    mass = float(np.sum(np.asarray(discrepancy.weights)[np.asarray(discrepancy.values) >= top]))
-    if mass <= EDGE_MASS:
-        return None
-    return (f"the model discrepancy is huge (δ ≥ {top:.2g} per e-fold has probability "
-            f"{mass:.0%}): the runs' own largest ones are far off the law, so the law is "
-            "probably wrong for these runs; compare laws before extrapolating")
-
-
 def fit_config(fit: Any) -> ModelConfig:
     """The user's choices behind a fit: the recorded config (its own priors, not those resolved
     on all its runs), with the fit's law object; for files written before configs were
@@ -266,7 +255,8 @@ def learn_discrepancy(fit: Any, *, settings: SamplerSettings | None = None) -> A
         settings = SamplerSettings(method="map", random_seed=seed)
     learned = estimate(fit.runs.table, fit_config(fit), settings=settings, fit=fit)
     out = fit.with_discrepancy(learned)
-    warning = edge_warning(learned)
-    if warning and warning not in out.meta.get("warnings", []):
+    warning = learned.warning()
+    if warning:  # kept with the fit's others (``check`` recomputes it) and issued like them
         out.meta["warnings"] = [*out.meta.get("warnings", []), warning]
+        warnings.warn(warning, InferenceWarning, stacklevel=3)
     return out

@@ -39,6 +39,10 @@ from ..errors import SpecError
 
 #: Seed of the standard-normal draws of the discrepancy (fixed: reproducible bands).
 SEED = 20241129
+#: δ per e-fold from which the law is probably wrong for the runs (the top of the grid δ is
+#: learned on), and the probability beyond it that draws a warning.
+HUGE = 2.0
+HUGE_MASS = 0.01
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,16 @@ class Discrepancy:
     def quantile(self, q: float) -> float:
         cdf = np.cumsum(self.weights)
         return float(self.values[min(int(np.searchsorted(cdf, q)), len(cdf) - 1)])
+
+    def warning(self) -> str | None:
+        """A warning when δ is huge (the runs' own future is far off the law), else None."""
+        mass = float(np.sum(np.asarray(self.weights)[np.asarray(self.values) >= HUGE])
+                     / np.sum(self.weights))
+        if mass <= HUGE_MASS:
+            return None
+        return (f"the model discrepancy is huge (δ ≥ {HUGE:.2g} per e-fold has probability "
+                f"{mass:.0%}): the runs' own largest ones are far off the law, so the law is "
+                "probably wrong for these runs; compare laws before extrapolating")
 
     def distance(self, points: pd.DataFrame) -> np.ndarray:
         if self.input not in points:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayescale.evaluation.discrepancy import GRID, edge_warning, posterior_weights
+from bayescale.evaluation.discrepancy import GRID, posterior_weights
 from bayescale.priors import Prior
 from bayescale.results.discrepancy import Discrepancy, parse_setting
 
@@ -48,12 +48,23 @@ def test_discrepancy_distribution_round_trips_and_integrates() -> None:
 def test_a_given_delta_is_one_value() -> None:
     d = Discrepancy(0.01, "C", 1e20)
     assert d.values == (0.01,) and d.weights == (1.0,)
-    assert edge_warning(d) is None
+    assert d.warning() is None
 
 
 def test_edge_warning_when_the_runs_want_a_huge_delta() -> None:
     d = Discrepancy(2.5, "C", 1e20)
-    assert "huge" in edge_warning(d)
+    assert "huge" in d.warning()
+    spread = Discrepancy.from_weights(GRID, np.where(GRID > 1.5, 1.0, 0.0), "C", 1e20)
+    share = np.mean(GRID[GRID > 1.5] >= 2.0)  # equal weights on the grid points above 1.5
+    assert f"probability {share:.0%}" in spread.warning()
+
+
+def test_check_reports_a_huge_delta_and_learning_issues_it() -> None:
+    from bayescale.testing import fake_fit
+
+    fit = fake_fit("chinchilla", draws=100, chains=2)
+    assert not any("huge" in w for w in fit.check())
+    assert any("huge" in w for w in fit.with_discrepancy(2.5).check())
 
 
 @pytest.mark.parametrize("value, expected", [("default", "default"), ("AUTO", "auto"),
