@@ -396,3 +396,25 @@ def test_a_saved_fit_with_a_hostile_expression_is_refused_on_load(capsys, tmp_pa
 def test_bayescale_errors_are_all_one_line():
     """Every refusal above is a BayescaleError (the CLI's status 1)."""
     assert issubclass(SpecError, BayescaleError)
+
+
+@pytest.mark.parametrize("params", [dict(mu=-1e300, sigma=1, lower=0),
+                                    dict(mu=0.0, sigma=0.01, lower=1.0),
+                                    dict(mu=5.0, sigma=1e-3, upper=1.0)])
+def test_a_truncated_normal_with_no_usable_mass_is_refused(params):
+    with pytest.raises(SpecError, match=r"TruncatedNormal\(.*has no usable mass in .* sd from "
+                                        r"mu; at most 30\): move mu or widen sigma") as info:
+        Prior("TruncatedNormal", **params)
+    one_line(info.value)
+    Prior("TruncatedNormal", mu=0.0, sigma=0.1, lower=2.9)  # 29 sd off: still usable
+
+
+def test_a_hopeless_prior_is_one_line_through_the_cli(tmp_path, capsys):
+    (tmp_path / "p.toml").write_text('[priors]\nE = {dist = "TruncatedNormal", mu = -1e300, '
+                                     'sigma = 1, lower = 0}\n')
+    out = tmp_path / "t.nc"
+    code = main(["fit", *POWER, "--method", "map", "--priors",
+                 str(tmp_path / "p.toml"), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "prior for 'E'" in err and "no usable mass" in err, err
+    assert "internal error" not in err and not out.exists()

@@ -36,6 +36,8 @@ from ..errors import SpecError, shown
 _INF = math.inf
 #: Parameters that may be infinite (the bounds of a truncated normal); every other one is finite.
 _MAY_BE_INFINITE = {"TruncatedNormal": ("lower", "upper")}
+#: How far (in sd) a truncated normal's interval may lie from its mu.
+TRUNCATION_SD = 30.0
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,13 @@ class Prior:
             raise SpecError(f"{dist} needs lower < upper, got lower={lo:g}, upper={hi:g}")
         if dist == "Fixed" and not math.isfinite(full["value"]):
             raise SpecError("a fixed value must be finite")
+        if dist == "TruncatedNormal":  # beyond ~37 sd a normal's density is 0 in floats
+            gap = max(lo - full["mu"], full["mu"] - hi, 0.0) / full["sigma"]
+            if not gap <= TRUNCATION_SD:
+                raise SpecError(f"TruncatedNormal(mu={shown(full['mu'])}, "
+                                f"sigma={shown(full['sigma'])}) has no usable mass in "
+                                f"[{shown(lo)}, {shown(hi)}] ({shown(gap)} sd from mu; at most "
+                                f"{TRUNCATION_SD:g}): move mu or widen sigma")
         object.__setattr__(self, "dist", dist)
         object.__setattr__(self, "params", full)
         object.__setattr__(self, "given", frozenset(params))
