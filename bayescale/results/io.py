@@ -587,10 +587,21 @@ def check_arrays(dt: Any, spec: ModelSpec, group: str, where: str) -> None:
         if name == "run_effect" and var.sizes["group"] != spec.n_groups:
             raise FileFormatError(f"{where}: {label} has {var.sizes['group']} runs, not the "
                                   f"model's {spec.n_groups}")
-        bad = ~np.isfinite(var.to_numpy())
+        values = var.to_numpy()
+        bad = ~np.isfinite(values)
         if bad.any():
             raise FileFormatError(f"{where}: {label} is NaN or infinite in {bad.mean():.1%} of "
                                   "its values; the draws are corrupt")
+        prior = spec.priors.get(name)
+        if prior is not None:  # a genuine draw never leaves its prior's support
+            lo, hi = prior.support
+            outside = (values < lo) | (values > hi)
+            if outside.any():
+                first = values[outside].flat[0]
+                raise FileFormatError(
+                    f"{where}: {label} = {shown(first)} lies outside its prior's support "
+                    f"[{shown(lo)}, {shown(hi)}] ({outside.mean():.1%} of its values); the draws "
+                    "are corrupt")
     if "sample_stats" in dt.children:
         for name, var in dt["sample_stats"].to_dataset().data_vars.items():
             label = f"sample_stats/{name}"

@@ -217,6 +217,24 @@ def test_non_finite_draws_are_refused_naming_the_share(copy, capsys):
     assert_refused(path, "posterior/alpha is NaN or infinite in 10.0% of its values")
 
 
+
+def test_draws_outside_their_priors_support_are_refused(copy, capsys):
+    """A negative noise scale or exponent cannot come from the sampler: the file was edited."""
+    path = copy()
+    edit_values(path, "posterior", "sigma", lambda v: -np.abs(v))
+    assert_refused(path, "posterior/sigma = -")
+    assert_refused(path, "lies outside its prior's support [0, inf] (100.0% of its values)")
+    assert_cli_refuses(capsys, path, "summary")
+    path = copy("alpha.nc")
+
+    def one_negative(v):
+        v = v.copy()
+        v.reshape(-1)[0] = -0.5
+        return v
+    edit_values(path, "posterior", "alpha", one_negative)
+    assert_refused(path, "posterior/alpha = -0.5 lies outside its prior's support")
+
+
 ARRAYS = {
     "a parameter on one dim": ("posterior", lambda ds: ds.assign(E=("draw", ds["E"].values[0])),
                                "posterior/E lies on ('draw',), not ('chain', 'draw')"),
