@@ -59,3 +59,66 @@ def test_sigint_during_a_fit_leaves_the_previous_file(tmp_path):
     assert out.read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.nc"]
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_fit_by_with_workers_is_one_line_and_ends_them(tmp_path):
+    """Ctrl-C reaches the whole process group (parent and workers) while the workers start
+    (imports) and compile: one line, exit 130, no traceback from any worker, no output, and no
+    worker left running."""
+    import os
+
+    import pandas as pd
+
+    runs = pd.read_csv(RUNS)
+    runs["g"] = ["a", "b"] * (len(runs) // 2) + ["a"] * (len(runs) % 2)
+    runs.to_csv(tmp_path / "g.csv", index=False)
+    for after in (0.2, 4.0):  # seconds after the workers appear: importing, compiling
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bayescale", "fit", "g.csv", "--by", "g", "--workers", "2",
+             "-o", "fits", "--draws", "1000000", "--discrepancy", "none"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+            process_group=0)
+        assert _workers_start(proc.pid), "no worker process started"
+        time.sleep(after)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+        assert err.strip().splitlines()[-1] == "bayescale: interrupted"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["g.csv"]
+        assert _group_ends(proc.pid), "a worker outlived the interrupted command"
+
+
+def _workers_start(pgid: int, seconds: float = 30.0) -> bool:
+    """Wait until a worker process (multiprocessing's spawn_main) of the group is running."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                cmdline = (stat.parent / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and b"spawn_main" in cmdline:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def _group_ends(pgid: int, seconds: float = 10.0) -> bool:
+    """Whether every process of the group ``pgid`` has ended within ``seconds``."""
+    import os
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False

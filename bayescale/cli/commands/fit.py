@@ -151,19 +151,16 @@ def fit_groups(args: argparse.Namespace) -> int:
     clash = next((t for t in targets if t.exists()), None)
     if clash is not None and not args.force:
         raise BayescaleError(f"{str(clash)!r} already exists; use --force to replace it")
-    executor = None
-    if args.workers:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # spawn, not fork: the parent may run threads (progress bar, nutpie)
-        executor = ProcessPoolExecutor(args.workers,
-                                       mp_context=multiprocessing.get_context("spawn"))
+    executor = workers(args.workers) if args.workers else None
     output.say(args, f"bayescale {__version__}: fitting {args.law} to each of the "
                      f"{len(groups)} groups of {args.by!r} in {args.runs}")
     try:
         fits = fit_many(groups, config=config.replace(query=None), settings=settings,
                         executor=executor, progress=settings.progress)
+    except BaseException:
+        if executor is not None:  # Ctrl-C or an error: stop the workers now, not after
+            executor.stop()
+        raise
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
@@ -196,3 +193,33 @@ def fit_groups(args: argparse.Namespace) -> int:
               f"{folder / 'summary.csv'})")
         print(output.frame(wide, index="group"))
     return 0
+
+
+def workers(n: int) -> Any:
+    """A pool of ``n`` worker processes for ``fit --by --workers``. Ctrl-C belongs to this
+    process alone: workers start with SIGINT ignored (so none prints a traceback from its
+    imports or its compile), and :meth:`stop` ends them when this process is interrupted."""
+    import multiprocessing
+    import signal
+    from concurrent.futures import ProcessPoolExecutor
+
+    class Workers(ProcessPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            # a worker is started inside submit; it inherits the ignored SIGINT (Python keeps
+            # an ignored SIGINT ignored at start-up)
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                return super().submit(fn, *args, **kwargs)
+            finally:
+                signal.signal(signal.SIGINT, previous)
+
+        def stop(self) -> None:
+            processes = list((getattr(self, "_processes", None) or {}).values())
+            self.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(timeout=5)
+
+    # spawn, not fork: the parent may run threads (progress bar, nutpie)
+    return Workers(n, mp_context=multiprocessing.get_context("spawn"))
