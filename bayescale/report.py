@@ -323,9 +323,11 @@ def write(report: Report, folder: str | Path, *, overwrite: bool = False) -> lis
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in report.images.items():
-        atomic_write(out / name, lambda tmp, d=data: Path(tmp).write_bytes(d))
+        atomic_write(out / name, lambda tmp, d=data: Path(tmp).write_bytes(d),
+                     overwrite=overwrite)
         written.append(out / name)
     for name, text in (("report.md", report.markdown()), ("report.html", report.html())):
-        atomic_write(out / name, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"))
+        atomic_write(out / name, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"),
+                     overwrite=overwrite)
         written.append(out / name)
     return written

@@ -233,17 +233,19 @@ def _probe(folder: Path, path: Path) -> None:
     os.unlink(tmp)
 
 
-def write_csv(path: Path, table: Any) -> Path:
-    """A table as CSV, atomically (no index)."""
+def write_csv(path: Path, table: Any, *, force: bool) -> Path:
+    """A table as CSV, atomically (no index). Without ``force`` a file that appeared at
+    ``path`` meanwhile (a concurrent command) is never replaced."""
     from ..results.io import atomic_write
 
-    return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
+    return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False), overwrite=force)
 
 
-def write_text(path: Path, text: str) -> Path:
+def write_text(path: Path, text: str, *, force: bool) -> Path:
     from ..results.io import atomic_write
 
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"),
+                        overwrite=force)
 
 
 # -- figures ----------------------------------------------------------------------------------
@@ -257,14 +259,15 @@ def pyplot() -> Any:
     return plt
 
 
-def write_figure(figure: Any, path: Path) -> Path:
+def write_figure(figure: Any, path: Path, *, force: bool) -> Path:
     """Save a figure (format from the suffix, 150 dpi) atomically and close it."""
     from ..results.io import atomic_write
 
     plt = pyplot()
     try:
         fmt = path.suffix.lower().lstrip(".")
-        return atomic_write(path, lambda tmp: figure.savefig(tmp, format=fmt, dpi=150))
+        return atomic_write(path, lambda tmp: figure.savefig(tmp, format=fmt, dpi=150),
+                            overwrite=force)
     finally:
         plt.close(figure)
 

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                       replicates=args.replicates, discrepancy=not args.no_discrepancy,
                       config=config, settings=settings, random_seed=args.seed)
     if args.output is not None:
-        output.write_csv(args.output, result.points)
+        output.write_csv(args.output, result.points, force=args.force)
         output.say(args, f"wrote {args.output} ({len(result.points)} rows)")
     if args.format == "csv" and args.output is None:
         sys.stdout.write(result.points.to_csv(index=False))
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         from ...plot import calibration
 
         output.pyplot()
-        output.write_figure(calibration(result).figure, args.plot)
+        output.write_figure(calibration(result).figure, args.plot, force=args.force)
         output.say(args, f"wrote {args.plot}")
     return 0
 

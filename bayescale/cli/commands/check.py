@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         from ...plot import ppc
 
         output.pyplot()  # the file back-end, before any figure
-        output.write_figure(np.asarray(ppc(fit)).reshape(-1)[0].figure, args.plot)
+        output.write_figure(np.asarray(ppc(fit)).reshape(-1)[0].figure, args.plot, force=args.force)
     if args.format == "json":
         output.print_json({"ppc": numbers, "shrinkage": output.records(shrink, "index"),
                            "warnings": notes})

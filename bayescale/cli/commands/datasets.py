@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     table = datasets.load(args.name, source=args.source, cache_dir=args.cache)
     out = args.output
     if out is not None:
-        output.write_csv(out, table)
+        output.write_csv(out, table, force=args.force)
         output.say(args, f"wrote {out} ({len(table)} rows of {args.name}; cite: "
                          f"{table.attrs.get('citation', '')})")
     if args.format == "json":

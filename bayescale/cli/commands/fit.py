@@ -181,7 +181,7 @@ def fit_groups(args: argparse.Namespace) -> int:
         table["warnings"] = len(fit.warnings)
         rows.append(table)
     summary = pd.concat(rows, ignore_index=True)
-    output.write_csv(folder / "summary.csv", summary)
+    output.write_csv(folder / "summary.csv", summary, force=args.force)
     output.say(args, f"  saved {len(fits)} fits and summary.csv in {folder}")
     if not args.quiet:
         wide = summary.pivot(index="group", columns="parameter", values="median")

@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
 
         output.pyplot()
         axes = frontier(fit, compute=args.compute, k=k, unique=unique)
-        output.write_figure(axes[0].figure, args.plot)
+        output.write_figure(axes[0].figure, args.plot, force=args.force)
     emit(args, tables, texts)
     if args.plot is not None:
         output.say(args, f"wrote {args.plot}")
@@ -217,7 +217,7 @@ def emit(args: argparse.Namespace, tables: dict[str, Any],
         both = pd.concat([t.assign(table=name) for name, t in tables.items()],
                          ignore_index=True)
         if args.output is not None:
-            output.write_csv(args.output, both)
+            output.write_csv(args.output, both, force=args.force)
             output.say(args, f"wrote {args.output} ({len(both)} rows)")
         else:
             sys.stdout.write(both.to_csv(index=False))

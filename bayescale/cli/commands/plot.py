@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         require_inputs(target, fit.law, "--to")
     output.pyplot().close("all")
     ax = extrapolation(fit, to=targets, probs=(0.5, args.prob), target_prob=args.prob)
-    output.write_figure(ax.figure, args.output)
+    output.write_figure(ax.figure, args.output, force=args.force)
     if args.json:
         bands = fit.bands(to=targets, probs=(0.5, args.prob))
         output.print_json({"file": str(args.output), "bands": output.records(bands)})

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     table = fit.predict(points_of(args, fit.law), prob=args.prob)
     pct = f"{percent(args.prob)}%"
     if args.output is not None:
-        output.write_csv(args.output, table)
+        output.write_csv(args.output, table, force=args.force)
         output.say(args, f"wrote {args.output} ({len(table)} points, {pct} intervals)")
     if args.format == "json":
         output.print_json({"prob": args.prob, "interval": "equal-tailed", "method": fit.method,

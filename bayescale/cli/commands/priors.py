@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     text = priors_toml(priors, estimates, pooled, laws=[law],
                        provenance={"command": "bayescale priors learn", "data": str(args.runs),
                                    "by": args.by})
-    output.write_text(Path(args.output), text)
+    output.write_text(Path(args.output), text, force=args.force)
     if args.json:
         output.print_json({"priors": {k: v.to_dict() for k, v in priors.items()},
                            "pooled": pooled.to_dict("records")})

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         fit = load(args.fit)
         text = latex_table(fit, args.prob)
         if args.output is not None:
-            output.write_text(args.output, text)
+            output.write_text(args.output, text, force=args.force)
             output.say(args, f"wrote {args.output}")
         if args.json:
             output.print_json({"latex": text,

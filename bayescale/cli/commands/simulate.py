@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         runs = runs.rename(columns={"loss": law.response})
     runs.attrs = {}
     if args.output is not None:
-        output.write_csv(args.output, runs)
+        output.write_csv(args.output, runs, force=args.force)
         output.say(args, f"wrote {args.output} ({len(runs)} runs of {law.name} with "
                          f"{', '.join(f'{k}={v:g}' for k, v in params.items())}; sigma "
                          f"{args.sigma:g}, seed {args.seed})")
