@@ -86,8 +86,10 @@ def one(values: list[float] | None, flag: str) -> float | None:
 def add_model_options(p: argparse.ArgumentParser, law: bool = True) -> None:
     """Which model: the law and its options, the likelihood, priors, columns and row filter."""
     if law:
-        p.add_argument("--law", default="chinchilla",
-                       help="law name (see 'bayescale laws'); default chinchilla")
+        p.add_argument("--law", default=None,
+                       help="law name (see 'bayescale laws'); default: from the columns "
+                            "(chinchilla with N and D, power with one of N, D, C, sigmoid for "
+                            "an accuracy)")
     p.add_argument("--x", choices=["N", "D", "C"],
                    help="the input of a one-input law (power, bnsl, loglinear, sigmoid)")
     p.add_argument("--expression", metavar="EXPR",

@@ -65,6 +65,7 @@ __all__ = [
     "available_laws",
     "describe_laws",
     "get_law",
+    "infer_law",
     "law_from_dict",
 ]
 
@@ -133,6 +134,25 @@ def get_law(name: str | Law, *, available: Iterable[str] | None = None, **option
     except TypeError:
         extra = ", ".join(sorted(options))
         raise SpecError(f"law {name!r} has no option {extra}") from None
+
+
+def infer_law(available: Iterable[str], *, response: str = "loss",
+              x: str | None = None) -> str:
+    """The law a table calls for when none is named: ``chinchilla`` for losses with N and D,
+    ``power`` for losses with one input (N, D or C, or the one ``x`` names), ``sigmoid`` for
+    accuracies. A table that fits none of these is an error naming the laws to choose from."""
+    have = [k for k in INPUTS if k in set(available) and k in ("N", "D", "C")]
+    if response == "accuracy":
+        return "sigmoid"
+    if x is not None:
+        return "power"
+    if "N" in have and "D" in have:
+        return "chinchilla"
+    if len(have) == 1:
+        return "power"
+    raise SpecError("cannot tell which law to fit: the table has "
+                    f"{', '.join(have) if have else 'none of N, D, C'}; give the law (chinchilla "
+                    "needs N and D; power one of N, D or C with x; see 'bayescale laws')")
 
 
 def law_from_dict(data: Mapping[str, Any]) -> Law:

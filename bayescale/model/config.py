@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..data.runs import Runs, filter_rows, parse_columns, read_table
 from ..errors import DataError, SpecError
-from ..laws import Law, get_law, law_from_dict
+from ..laws import Law, get_law, infer_law, law_from_dict
 from ..priors import Prior, parse_priors, read_priors_toml
 from ..priors.field import SETS as PRIOR_SETS
 from .spec import ModelSpec
@@ -38,8 +38,10 @@ class ModelConfig:
 
     Parameters
     ----------
-    law : str or Law
-        A law name (see :func:`bayescale.available_laws`) or a law object.
+    law : str or Law, optional
+        A law name (see :func:`bayescale.available_laws`) or a law object. None (default):
+        chosen from the table's columns by :func:`~bayescale.laws.infer_law` (chinchilla for
+        losses with N and D, power for losses with one input, sigmoid for accuracies).
     likelihood : str, optional
         ``studentt``/``laplace``/``normal`` for losses, ``beta``/``logitnormal`` for
         accuracies; default by the law's response.
@@ -60,7 +62,7 @@ class ModelConfig:
         ``"weak"``: the law's data-scaled weakly informative priors.
     """
 
-    law: str | Law = "chinchilla"
+    law: str | Law | None = None
     likelihood: str | None = None
     priors: PriorsLike = None
     columns: str | Mapping[str, str] | None = None
@@ -86,9 +88,14 @@ class ModelConfig:
         return dataclasses.replace(self, **changes)
 
     # -- resolution -------------------------------------------------------------------------
-    def law_for(self, available: Any = None) -> Law:
-        """The law object (with its options) for data that has the ``available`` inputs."""
-        return get_law(self.law, available=available, x=self.x, **dict(self.law_options or {}))
+    def law_for(self, available: Any = None, response: str = "loss") -> Law:
+        """The law object (with its options) for data that has the ``available`` inputs and
+        ``response`` (the law is inferred from them when none was named)."""
+        name = self.law
+        if name is None:
+            name = infer_law(available if available is not None else (), response=response,
+                             x=self.x)
+        return get_law(name, available=available, x=self.x, **dict(self.law_options or {}))
 
     def configure(self, data: pd.DataFrame | str | Path | Runs) -> tuple[ModelSpec, Runs]:
         """Validate the runs and resolve law, likelihood and priors; nothing is sampled."""
@@ -99,7 +106,7 @@ class ModelConfig:
         """Resolve the law and validate the runs it needs (no priors yet)."""
         mapping = dict(self.columns or {})
         if isinstance(data, Runs):
-            return self.law_for(available=data.table.columns), data
+            return self.law_for(available=data.table.columns, response=data.response), data
         source = None
         if isinstance(data, (str, Path)):
             source = str(data)
@@ -109,15 +116,19 @@ class ModelConfig:
                             f"{type(data).__name__}")
         if self.query:
             data = filter_rows(data, self.query)
-        available = [k for k in ("N", "D", "C") if mapping.get(k, k) in data.columns]
-        law = self.law_for(available=available)
+        # an input the user mapped counts as present (a missing column is named by the runs'
+        # own check, below)
+        available = [k for k in ("N", "D", "C") if k in mapping or k in data.columns]
+        named = {k for k in ("loss", "accuracy") if mapping.get(k, k) in data.columns}
+        law = self.law_for(available=available,
+                           response="accuracy" if named == {"accuracy"} else "loss")
         return law, Runs.from_frame(data, law.inputs, response=law.response,
                                     compute_k=law.compute_k, columns=mapping, source=source,
                                     grouped=law.grouped)
 
     # -- plain data (stored with every fit) ---------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        law = self.law if isinstance(self.law, str) else self.law.to_dict()
+        law = self.law if isinstance(self.law, (str, type(None))) else self.law.to_dict()
         return {"law": law, "likelihood": self.likelihood,
                 "priors": ({k: v.to_dict() for k, v in self.priors.items()}
                            if self.priors else None),

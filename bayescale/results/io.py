@@ -399,7 +399,7 @@ _MODEL = _record({
     "loss_min": _is("num"), "n_groups": _is("count"), "origins": _map(_is("str")),
     "notes": _list(_is("str"))}, ("law", "likelihood", "priors", "reference", "loss_min"))
 _CONFIG = _record({
-    "law": _either(_is("str"), _LAW, "a law name or a law mapping"),
+    "law": _either(_is("str", none=True), _LAW, "a law name, a law mapping or null"),
     "likelihood": _is("str", none=True), "priors": _map(_PRIOR, none=True),
     "columns": _either(_is("str", none=True), _map(_is("str")), "a mapping of column names"),
     "x": _is("str", none=True), "query": _is("str", none=True),

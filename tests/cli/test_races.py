@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,12 @@ def _command(barrier, seed: int, folder: Path) -> None:
     os.chdir(folder)
     with open(folder / f".err{seed}", "w") as err:
         os.dup2(err.fileno(), 2)
+        sys.stderr = err  # not pytest's capture
         barrier.wait(timeout=30)
         code = main(["fit", str(FOUNDING), "--law", "power", "--columns", "loss=error",
                      "--method", "map", "--discrepancy", "none", "--seed", str(seed),
                      "-o", "same.nc", "--quiet"])
+        err.flush()
     os._exit(code)
 
 

@@ -97,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(result.points.to_csv(index=False))
     elif args.format == "json":
         output.print_json({
-            "law": args.law, "holdout": args.holdout, "scale_up": result.scale_up,
+            "law": result.summary.attrs["law"], "holdout": args.holdout,
+            "scale_up": result.scale_up,
             "scale": result.summary.attrs["scale"],
             "summary": output.records(result.summary, "index"),
             "points": output.records(result.points), "notes": result.notes})

@@ -90,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
         discrepancy=args.discrepancy)
     output.say(args, f"bayescale {__version__}: fitting {spec.law.name} "
                      f"({spec.likelihood.name} likelihood) to {runs.n} runs from {args.runs}")
+    if args.law is None:
+        output.say(args, f"  law: {spec.law.name}, chosen from the columns "
+                         f"({', '.join(spec.law.inputs)} → {spec.law.response}); give --law to "
+                         "choose another")
     for note in runs.notes:
         output.say(args, f"  note: {output.one_line(note)}")
     output.say(args, f"  sampling: {args.sampler}, {args.chains} chains x ({args.tune} tune + "
@@ -152,7 +156,8 @@ def fit_groups(args: argparse.Namespace) -> int:
     if clash is not None and not args.force:
         raise BayescaleError(f"{str(clash)!r} already exists; use --force to replace it")
     executor = workers(args.workers) if args.workers else None
-    output.say(args, f"bayescale {__version__}: fitting {args.law} to each of the "
+    law = args.law or config.prepare(next(iter(groups.values())))[0].name
+    output.say(args, f"bayescale {__version__}: fitting {law} to each of the "
                      f"{len(groups)} groups of {args.by!r} in {args.runs}")
     try:
         fits = fit_many(groups, config=config.replace(query=None), settings=settings,

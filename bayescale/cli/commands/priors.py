@@ -69,14 +69,13 @@ def run(args: argparse.Namespace) -> int:
     if n < MIN_STUDIES:
         raise BayescaleError(f"--by {args.by}: {n} study; learning priors needs at least "
                              f"{MIN_STUDIES}")
-    output.say(args, f"fitting {config.law if isinstance(config.law, str) else config.law.name}"
-                     f" to each of {n} studies in {args.runs} (weak priors)...")
+    law = config.law_for(available=[k for k in ("N", "D", "C") if k in table]).name
+    output.say(args, f"fitting {law} to each of {n} studies in {args.runs} (weak priors)...")
     estimates = study_estimates(table, args.by, config, settings=sampler_settings(args))
     priors, pooled = learn_priors(estimates)
     if not priors:
         raise BayescaleError("no quantity could be pooled (each needs at least "
                              f"{MIN_STUDIES} studies)")
-    law = config.law_for(available=[k for k in ("N", "D", "C") if k in table]).name
     text = priors_toml(priors, estimates, pooled, laws=[law],
                        provenance={"command": "bayescale priors learn", "data": str(args.runs),
                                    "by": args.by})
