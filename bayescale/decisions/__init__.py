@@ -12,8 +12,10 @@ from .allocation import (
     allocation_draws,
     closed_form,
     compute_for_loss_draws,
+    halving_draws,
     has_allocation,
     is_compute_only,
+    is_one_input,
     regret_draws,
     stopping_draws,
 )
@@ -22,6 +24,7 @@ from .design import isoflop_design
 from .tables import (
     compute_for_loss,
     frontier_bands,
+    halving,
     optimal,
     probability_below,
     quantiles,
@@ -30,7 +33,10 @@ from .tables import (
     wide,
 )
 
-__all__ = ["FORWARD_QUANTITIES", "QUANTITY_DOC", "Cost", "allocation_draws", "closed_form",
-           "compute_for_loss", "compute_for_loss_draws", "frontier_bands", "has_allocation",
-           "is_compute_only", "isoflop_design", "optimal", "probability_below", "quantiles",
-           "regret", "regret_draws", "stopping", "stopping_draws", "wide"]
+__all__ = [
+    "FORWARD_QUANTITIES", "QUANTITY_DOC", "Cost", "allocation_draws", "closed_form",
+    "compute_for_loss", "compute_for_loss_draws", "frontier_bands", "halving", "halving_draws",
+    "has_allocation", "is_compute_only", "is_one_input", "isoflop_design", "optimal",
+    "probability_below", "quantiles", "regret", "regret_draws", "stopping", "stopping_draws",
+    "wide",
+]

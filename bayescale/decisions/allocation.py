@@ -16,6 +16,10 @@ then summarised, so its interval carries the whole posterior (modeling.md §3).
   and (for laws with terms in N and D) the smallest N at unlimited data and the fewest tokens at
   unlimited size. Draws that never reach the target (``E ≥ target``) get ``inf``; tables report
   ``P(reachable)`` next to intervals that keep those draws (so an upper end may be ``inf``).
+  One-input loss laws (in N, D or C) answer with the value of their input that reaches the
+  target.
+* :func:`halving_draws` — for a one-input loss law, how many times more of its input halves the
+  reducible loss (``L − E``) from a starting value (``2^(1/α)`` for ``E + A·X^-α``).
 * :func:`stopping_draws` — for a model of size N, the tokens at which it stops being the
   compute-optimal size: beyond them, spending the same compute on a larger model buys more.
 
@@ -77,6 +81,9 @@ QUANTITY_DOC = {
     "gamma": "frontier exponent (L* − E ∝ C^-gamma)",
     "halving_multiple": "compute multiple that halves the reducible loss",
     "C": "compute (FLOPs)",
+    "N": "parameters N that reach the target (one-input law in N)",
+    "D": "tokens D that reach the target (one-input law in D)",
+    "multiple": "times more of the input that halves the reducible loss",
     "N_min": "smallest N that reaches the target with unlimited data",
     "D_min": "fewest tokens that reach the target with unlimited parameters",
     "gpu_hours": "accelerator-hours",
@@ -99,15 +106,23 @@ def is_compute_only(law: Law) -> bool:
     return law.response == "loss" and tuple(law.inputs) == ("C",)
 
 
+def is_one_input(law: Law) -> bool:
+    """True for loss laws of one input (N, D or C): they answer inverse questions in it."""
+    return law.response == "loss" and len(law.inputs) == 1
+
+
 def closed_form(law: Law) -> bool:
     """True when Hoffmann's closed form applies (``E + A/N^α + B/D^β``)."""
     return isinstance(law, Chinchilla)
 
 
-def _require_loss_law(law: Law, what: str) -> None:
+def _require_loss_law(law: Law, what: str, one_input: bool = False) -> None:
+    """Refuse a law that cannot answer ``what`` (``one_input``: laws of one input can)."""
     if law.response != "loss":
         raise SpecError(f"{what}: law {law.name!r} predicts {law.response}, not loss; "
                         "compute-optimal questions need a loss law")
+    if one_input and is_one_input(law):
+        return
     if not (has_allocation(law) or is_compute_only(law)):
         raise SpecError(f"{what}: law {law.name!r} has inputs {', '.join(law.inputs)}; "
                         "compute-optimal questions need a law in N and D (e.g. chinchilla) "
@@ -242,7 +257,7 @@ def allocation_draws(law: Law, theta: Mapping[str, Any], compute: float | Sequen
     s = _n_draws(theta)
     if is_compute_only(law):
         log_c = np.log(c)[None, :]
-        loss = np.exp(_log_loss_c(law, th, log_c))
+        loss = np.exp(_log_loss_x(law, th, log_c))
         out = {"loss": loss}
         floor = _floor(law, th)
         gamma = _single_exponent(law, th)
@@ -251,7 +266,7 @@ def allocation_draws(law: Law, theta: Mapping[str, Any], compute: float | Sequen
             out["halving_multiple"] = np.broadcast_to(2.0 ** (1.0 / gamma), loss.shape).copy()
         else:
             half = floor + 0.5 * (loss - floor)
-            out["halving_multiple"] = _compute_for_c_law(law, th, half) / c[None, :]
+            out["halving_multiple"] = _input_for_loss(law, th, half) / c[None, :]
         return out
     x = np.log(c / k)[None, :]
     fx = _fixed(law, unique, k)
@@ -303,9 +318,10 @@ def _single_exponent(law: Law, th: Mapping[str, np.ndarray]) -> np.ndarray | Non
     return th[amps[0].exponent] if len(amps) == 1 else None
 
 
-def _log_loss_c(law: Law, th: Mapping[str, np.ndarray], log_c: np.ndarray) -> np.ndarray:
+def _log_loss_x(law: Law, th: Mapping[str, np.ndarray], log_x: np.ndarray) -> np.ndarray:
+    """Log loss of a one-input law at ``log_x`` (its input)."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return np.asarray(law.location(np, {"C": log_c}, th), dtype=float)
+        return np.asarray(law.location(np, {law.inputs[0]: log_x}, th), dtype=float)
 
 
 # -- inverse questions -------------------------------------------------------------------------
@@ -338,14 +354,15 @@ def _root(decreasing: Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray],
     return np.where(never, np.inf, np.where(already, lo, res.x))
 
 
-def _compute_for_c_law(law: Law, th: Mapping[str, np.ndarray], target: np.ndarray
-                       ) -> np.ndarray:
-    """Compute at which a compute-only law reaches ``target`` (draws, targets)."""
+def _input_for_loss(law: Law, th: Mapping[str, np.ndarray], target: np.ndarray
+                    ) -> np.ndarray:
+    """The value of a one-input law's input at which it reaches ``target`` (draws, targets);
+    ``inf`` beyond 1e60."""
     target = np.broadcast_to(target, np.broadcast_shapes(target.shape, (_len(th), 1)))
     lo, hi = (v * math.log(10.0) for v in LOG10_C_RANGE)
-    log_c = _root(lambda v, t: _log_gap(np.exp(_log_loss_c(law, t, v)), _floor(law, t)), th,
+    log_x = _root(lambda v, t: _log_gap(np.exp(_log_loss_x(law, t, v)), _floor(law, t)), th,
                   _log_gap(target, _floor(law, th)), lo, hi)
-    return np.exp(log_c)
+    return np.exp(log_x)
 
 
 def _log_gap(loss: np.ndarray, floor: np.ndarray) -> np.ndarray:
@@ -408,13 +425,16 @@ def compute_for_loss_draws(law: Law, theta: Mapping[str, Any],
     (draws, targets): ``C`` (the least compute, on the compute-optimal frontier) and, for laws
     in N and D, ``N_opt`` and ``D_opt`` there; ``N_min``/``D_min`` for laws with such terms;
     ``reachable`` (bool). Unreachable draws hold ``inf``."""
-    _require_loss_law(law, "target loss")
+    _require_loss_law(law, "target loss", one_input=True)
     targets = positive_values(target, "target loss")[None, :]
     th = _column(theta)
     k = check_k(k, law)
     out: dict[str, np.ndarray] = {}
-    if is_compute_only(law):
-        out["C"] = _compute_for_c_law(law, th, targets)
+    if is_one_input(law):
+        name = law.inputs[0]
+        out[name] = _input_for_loss(law, th, targets)
+        out["reachable"] = np.isfinite(out[name])
+        return out
     else:
         fx = _fixed(law, unique, k)
         log_c, log_n = _compute_for_nd(law, th, targets, k, fx)
@@ -429,6 +449,29 @@ def compute_for_loss_draws(law: Law, theta: Mapping[str, Any],
                 out[f"{name}_min"] = value
     out["reachable"] = np.isfinite(out["C"])
     return out
+
+
+def halving_draws(law: Law, theta: Mapping[str, Any], start: float | Sequence[float]
+                  ) -> dict[str, np.ndarray]:
+    """For a one-input loss law, per draw and starting value of its input (draws, starts):
+    ``multiple``, how many times more of the input halves the reducible loss ``L − E`` (the loss
+    itself for laws without a floor), and the input there (keyed by the input's name);
+    ``inf`` where it is not reached below 1e60. For ``E + A·X^-α`` the multiple is
+    ``2^(1/α)`` whatever the start."""
+    _require_loss_law(law, "halving", one_input=True)
+    if not is_one_input(law):
+        raise SpecError(f"halving: law {law.name!r} has inputs {', '.join(law.inputs)}; the "
+                        "halving question is for laws of one input (for laws in N and D, "
+                        "'optimal --compute' reports the compute multiple that halves L* − E)")
+    name = law.inputs[0]
+    starts = positive_values(start, f"halving from {name}")[None, :]
+    th = _column(theta)
+    floor = _floor(law, th)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = np.exp(_log_loss_x(law, th, np.log(starts)))
+        target = floor + (loss - floor) / 2.0
+    x = _input_for_loss(law, th, target)
+    return {"multiple": x / starts, name: x, "reachable": np.isfinite(x)}
 
 
 def stopping_draws(law: Law, theta: Mapping[str, Any], size: float | Sequence[float], *,

@@ -27,8 +27,10 @@ from .allocation import (
     check_k,
     closed_form,
     compute_for_loss_draws,
+    halving_draws,
     has_allocation,
     is_compute_only,
+    is_one_input,
     positive_values,
     regret_draws,
     stopping_draws,
@@ -79,16 +81,44 @@ def _theta(fit: Any) -> dict[str, np.ndarray]:
 DRIFT_GRID_PER_DECADE = 8
 
 
-def _drift(fit: Any) -> Any:
-    """The fit's model discrepancy along compute, or None (none, or one along another
+def _drift(fit: Any, along: str = "C") -> Any:
+    """The fit's model discrepancy along ``along``, or None (none, or one along another
     input)."""
     disc = fit.discrepancy
-    return disc if disc is not None and disc.input == "C" else None
+    return disc if disc is not None and disc.input == along else None
 
 
-def _drifted(loss: np.ndarray, log_c: np.ndarray, drift: Any) -> np.ndarray:
-    """Loss draws (draws, budgets) with the discrepancy's offsets (zero inside the data)."""
-    return loss * np.exp(drift.offsets(pd.DataFrame({"C": np.exp(log_c)}), loss.shape[0]))
+def _drifted(loss: np.ndarray, log_x: np.ndarray, drift: Any) -> np.ndarray:
+    """Loss draws (draws, values of the drift's input) with the discrepancy's offsets (zero
+    inside the data)."""
+    return loss * np.exp(drift.offsets(pd.DataFrame({drift.input: np.exp(log_x)}),
+                                       loss.shape[0]))
+
+
+def _grid_beyond(reference: float) -> np.ndarray:
+    """Log values from ``reference`` to 1e60, :data:`DRIFT_GRID_PER_DECADE` per decade."""
+    log_ref, hi = float(np.log(reference)), float(np.log(10.0) * 60.0)
+    n = max(2, int(np.ceil((hi - log_ref) / np.log(10.0) * DRIFT_GRID_PER_DECADE)))
+    return np.linspace(log_ref, hi, n)
+
+
+def _first_crossing(loss: np.ndarray, log_x: np.ndarray, target: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per draw (rows of ``loss`` on the grid ``log_x``), the first log x where the loss
+    reaches ``target``, interpolated in log loss (``inf`` where never); with the bracketing
+    grid indices and weight, to interpolate other quantities the same way."""
+    n = len(log_x)
+    below = loss <= target
+    first = np.where(below.any(axis=1), below.argmax(axis=1), -1)
+    rows = np.arange(loss.shape[0])
+    i1 = np.clip(first, 1, n - 1)
+    i0 = i1 - 1
+    l0, l1 = np.log(loss[rows, i0]), np.log(loss[rows, i1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.clip((l0 - np.log(target)) / (l0 - l1), 0.0, 1.0)
+    x = np.where(first == 0, log_x[0], log_x[i0] + w * (log_x[i1] - log_x[i0]))
+    solved = np.where(first >= 0, x, np.inf)
+    return solved, i0, i1, np.where(first >= 0, w, np.nan)
 
 
 def _compute_for_loss_drifted(fit: Any, targets: np.ndarray, plain: dict[str, np.ndarray],
@@ -97,37 +127,46 @@ def _compute_for_loss_drifted(fit: Any, targets: np.ndarray, plain: dict[str, np
     """Compute needed for each target when the loss beyond the data carries the discrepancy:
     per draw, the first budget (on a grid above the largest fitted compute, interpolated in log
     C) where the drifted frontier reaches the target. Answers inside the data are unchanged."""
-    log_ref = float(np.log(drift.reference))
     with np.errstate(divide="ignore"):
-        inside = np.log(plain["C"]) <= log_ref
-    hi = float(np.log(10.0) * 60.0)
-    n = max(2, int(np.ceil((hi - log_ref) / np.log(10.0) * DRIFT_GRID_PER_DECADE)))
-    log_c = np.linspace(log_ref, hi, n)
+        inside = np.log(plain["C"]) <= np.log(drift.reference)
+    log_c = _grid_beyond(drift.reference)
     grid = allocation_draws(fit.law, _theta(fit), np.exp(log_c), k=k, unique=unique)
     loss = _drifted(grid["loss"], log_c, drift)
     out = {key: np.array(v, dtype=float, copy=True) for key, v in plain.items()
            if key != "reachable"}
+    rows = np.arange(loss.shape[0])
     for j, t in enumerate(targets):
-        below = loss <= t
-        first = np.where(below.any(axis=1), below.argmax(axis=1), -1)
-        rows = np.arange(loss.shape[0])
-        i1 = np.clip(first, 1, n - 1)
-        i0 = i1 - 1
-        l0, l1 = np.log(loss[rows, i0]), np.log(loss[rows, i1])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            w = np.clip((l0 - np.log(t)) / (l0 - l1), 0.0, 1.0)
-        x = np.where(first == 0, log_c[0], log_c[i0] + w * (log_c[i1] - log_c[i0]))
-        solved = np.where(first >= 0, x, np.inf)
+        solved, i0, i1, w = _first_crossing(loss, log_c, t)
         keep = inside[:, j]
         out["C"][:, j] = np.where(keep, plain["C"][:, j], np.exp(solved))
         for key in ("N_opt", "D_opt"):
             if key in grid and key in out:
                 g = np.log(grid[key])
                 value = np.exp(g[rows, i0] + w * (g[rows, i1] - g[rows, i0]))
-                value = np.where(first >= 0, value, np.inf)
+                value = np.where(np.isfinite(solved), value, np.inf)
                 out[key][:, j] = np.where(keep, plain[key][:, j], value)
     out["reachable"] = np.isfinite(out["C"])
     return out
+
+
+def _input_for_loss_drifted(fit: Any, targets: np.ndarray, plain: dict[str, np.ndarray],
+                            drift: Any) -> dict[str, np.ndarray]:
+    """A one-input law's input that reaches each target when the loss beyond the data carries
+    the discrepancy (along that input); answers inside the data are unchanged."""
+    name = fit.law.inputs[0]
+    log_x = _grid_beyond(drift.reference)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        law_loss = np.exp(np.asarray(fit.law.location(
+            np, {name: log_x[None, :]}, {k: np.asarray(v)[:, None]
+                                         for k, v in _theta(fit).items()}), dtype=float))
+    loss = _drifted(law_loss, log_x, drift)
+    out = np.array(plain[name], dtype=float, copy=True)
+    with np.errstate(divide="ignore"):
+        inside = np.log(out) <= np.log(drift.reference)
+    for j, t in enumerate(targets):
+        solved, *_ = _first_crossing(loss, log_x, t)
+        out[:, j] = np.where(inside[:, j], out[:, j], np.exp(solved))
+    return {name: out, "reachable": np.isfinite(out)}
 
 
 def _attrs(fit: Any, prob: float, k: float, **more: Any) -> dict[str, Any]:
@@ -143,9 +182,12 @@ def _warn_extrapolation(fit: Any, table: pd.DataFrame, compute: np.ndarray | Non
     and the median N*, D* against the largest observed run."""
     med = table.pivot_table(index=table.columns[0], columns="quantity", values="median",
                             sort=False)
-    points = pd.DataFrame({"C": compute if compute is not None else med.get("C")})
-    for name, col in (("N", "N_opt"), ("D", "D_opt")):
-        if col in med:
+    points = pd.DataFrame(index=range(len(med)))
+    if compute is not None:
+        points["C"] = compute
+    for name, cols in (("C", ("C",)), ("N", ("N_opt", "N")), ("D", ("D_opt", "D"))):
+        col = next((c for c in cols if c in med), None)
+        if col is not None and name not in points:
             points[name] = med[col].to_numpy()
     points = points.replace([np.inf, -np.inf], np.nan).dropna(axis=0, how="any")
     message = (checks.extrapolation_warning(points, fit.runs.maxima(),
@@ -206,16 +248,43 @@ def compute_for_loss(fit: Any, target: float | Sequence[float], *, prob: float =
     targets = positive_values(target, "target loss")
     k = check_k(k, fit.law)
     draws = compute_for_loss_draws(fit.law, _theta(fit), targets, k=k, unique=unique)
-    drift = _drift(fit)
-    if drift is not None:
-        draws = _compute_for_loss_drifted(fit, targets, draws, drift, k, unique)
+    if is_one_input(fit.law):
+        drift = _drift(fit, fit.law.inputs[0])
+        if drift is not None:
+            draws = _input_for_loss_drifted(fit, targets, draws, drift)
+    else:
+        drift = _drift(fit)
+        if drift is not None:
+            draws = _compute_for_loss_drifted(fit, targets, draws, drift, k, unique)
     reach = draws.pop("reachable").mean(axis=0)
-    table = _tidy(draws, "target", targets, prob, ("C", "N_opt", "D_opt", "N_min", "D_min"),
+    table = _tidy(draws, "target", targets, prob,
+                  ("C", "N", "D", "N_opt", "D_opt", "N_min", "D_min"),
                   extra={"p_reachable": reach})
     table = _sort(table, "target")
     table.attrs = _attrs(fit, prob, k, unique=unique)
     _warn_extrapolation(fit, table, None)
     return cost.add_rows(table, "target") if cost is not None else table
+
+
+def halving(fit: Any, start: float | Sequence[float] | None = None, *,
+            prob: float = 0.95) -> pd.DataFrame:
+    """How many times more of a one-input law's input halves the reducible loss ``L − E``,
+    from each ``start`` (default: the largest fitted value): rows per (``start``,
+    ``quantity``) for ``multiple`` and the input there (``N``, ``D`` or ``C``), with
+    ``p_reachable``. A property of the law's mean (the discrepancy is not added): for
+    ``E + A·X^-α`` the multiple is ``2^(1/α)`` from any start."""
+    prob = check_prob(prob)
+    name = fit.law.inputs[0]
+    if start is None:
+        start = [float(fit.runs.table[name].max())]
+    starts = positive_values(start, f"halving from {name}")
+    draws = halving_draws(fit.law, _theta(fit), starts)
+    reach = draws.pop("reachable").mean(axis=0)
+    table = _tidy(draws, "start", starts, prob, ("multiple", name),
+                  extra={"p_reachable": reach})
+    table.attrs = {"prob": prob, "interval": "equal-tailed", "law": fit.law.name,
+                   "input": name, "draws": fit.n_draws, "posterior": fit.method}
+    return table
 
 
 def _plan(compute: np.ndarray, k: float, size: float | None, tokens: float | None,

@@ -266,6 +266,13 @@ class ScalingFit:
 
         return decisions.compute_for_loss(self, target, prob=prob, k=k, unique=unique, cost=cost)
 
+    def halving(self, start: float | Sequence[float] | None = None, *,
+                prob: float = 0.95) -> pd.DataFrame:
+        """For a one-input law, how many times more of its input halves the reducible loss.
+        See :func:`bayescale.decisions.halving`."""
+
+        return decisions.halving(self, start, prob=prob)
+
     def regret(self, compute: float | Sequence[float], *, tokens_per_param: float | None = None,
                N: float | None = None, D: float | None = None, prob: float = 0.95,
                k: float | None = None, unique: float | None = None) -> pd.DataFrame:

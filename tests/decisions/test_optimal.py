@@ -401,7 +401,7 @@ def test_cli_optimal_target_and_stop(saved_fit, capsys):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    ([], "give --compute, --target-loss, --stop or --run"),
+    ([], "give --compute, --target-loss, --halve, --stop or --run"),
     (["--compute", "1e22", "--target-loss", "2"], "not both"),
     (["--target-loss", "2", "--heuristic", "20"], "--heuristic goes with --compute"),
     (["--compute", "abc"], "not a number"),

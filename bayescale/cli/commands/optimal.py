@@ -29,6 +29,8 @@ EPILOG = """examples:
   bayescale optimal fit.nc --target-loss 1.9,1.95 --plan N=7e10,D=1.4e12
   bayescale optimal fit.nc --compute 1e24 --parabola        # isoFLOP runs: Approach 2 too
   bayescale optimal lc.nc --run r3 --final-tokens 2e10 --target-loss 2.6
+  bayescale optimal founding.nc --target-loss 25 --halve   # one-input law: N for loss 25, and
+                                                            # how much more N halves L - E
 """
 
 #: How each quantity of a decision table is labelled in text.
@@ -40,6 +42,7 @@ LABELS = {
     "D_min": "D_min (unlimited params)", "gpu_hours": "accelerator-hours", "cost": "cost",
     "excess_loss": "excess loss", "compute_wasted": "share of compute wasted",
     "D_stop": "D_stop tokens", "C_stop": "C_stop compute", "loss_stop": "loss at D_stop",
+    "N": "N parameters", "D": "D tokens", "multiple": "x more (multiple)",
 }
 
 
@@ -55,6 +58,9 @@ def add_parser(subparsers: Any) -> None:
                    help="budgets in FLOPs, e.g. 1e22,1e24,3.8e25")
     p.add_argument("--target-loss", metavar="L1,L2,..", type=number_list,
                    help="target losses: the compute (and N, D) needed to reach each")
+    p.add_argument("--halve", metavar="X1,X2,..", nargs="?", const=[], type=number_list,
+                   help="one-input laws: how many times more N (D or C) halves the reducible "
+                        "loss L - E, from the largest run (or from these values)")
     p.add_argument("--stop", metavar="N1,N2,..", type=number_list,
                    help="model sizes: the tokens after which a larger model would use the "
                         "compute better")
@@ -100,8 +106,8 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
     from ...data.points import parse_point
     from ...decisions.cost import Cost
 
-    if all(getattr(args, m) is None for m in ("compute", "target_loss", "stop", "run")):
-        raise BayescaleError("give --compute, --target-loss, --stop or --run")
+    if all(getattr(args, m) is None for m in ("compute", "target_loss", "stop", "run", "halve")):
+        raise BayescaleError("give --compute, --target-loss, --halve, --stop or --run")
     if args.compute is not None and args.target_loss is not None:
         raise BayescaleError("give --compute or --target-loss, not both (run twice)")
     if args.run is None and args.final_tokens:
@@ -180,6 +186,14 @@ def run(args: argparse.Namespace) -> int:
                     f"P(loss < {r.target:g}) = {r.p_mean_below:.3f} (law's mean), "
                     f"{r.p_observed_below:.3f} (observed, noise included)"
                     for r in p.itertuples())))
+    if args.halve is not None:
+        table = fit.halving(args.halve or None, prob=args.prob)
+        tables["halving"] = table
+        x = table.attrs["input"]
+        texts.append(lambda t=table, x=x: print_tidy(
+            t, "start", f"{fit.law.name}: how many times more {x} halves the reducible loss "
+            f"(L - E; the law's mean), {pct} equal-tailed intervals{approx}",
+            lambda s, row: f"from {x} = {s:.4g}: P(reached) = {row['p_reachable']:.3f}"))
     stop = args.stop
     if args.run is not None:
         from ...decisions.tables import run_forecast
