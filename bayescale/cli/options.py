@@ -95,8 +95,9 @@ def add_model_options(p: argparse.ArgumentParser, law: bool = True) -> None:
     p.add_argument("--expression", metavar="EXPR",
                    help="law 'custom': e.g. \"E + A * N**(-alpha) + B * D**(-beta)\" "
                         "(give a prior for every parameter with --priors)")
-    p.add_argument("--chance", type=float, metavar="P",
-                   help="accuracy laws: the chance level (0.25 for 4-way multiple choice)")
+    p.add_argument("--chance", metavar="P|COLUMN",
+                   help="accuracy laws: the chance level (0.25 for 4-way multiple choice), or "
+                        "a column holding it (one value per --by group)")
     p.add_argument("--breaks", type=int, choices=[1, 2], help="law 'bnsl': number of breaks")
     p.add_argument("--k", type=float, metavar="K",
                    help="law 'compute': C = K*N*D when C is not given (default 6)")

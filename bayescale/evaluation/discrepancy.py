@@ -136,7 +136,7 @@ def refit_config(config: ModelConfig | Law | str, table: pd.DataFrame) -> ModelC
     once, as an object), likelihood and priors; ``run_id`` as the run column; no row filter."""
     if not isinstance(config, ModelConfig):
         config = ModelConfig(law=config)
-    law = config.law_for(available=[k for k in ("N", "D", "C") if k in table])
+    law = config.law_of(table, mapped=False)
     return config.replace(law=law, x=None, law_options=None, query=None,
                           columns={"run": "run_id"} if law.grouped else None)
 

@@ -32,6 +32,35 @@ MIN_RUNS = 3
 PriorsLike = Mapping[str, Prior | Mapping[str, Any] | float] | str | Path | None
 
 
+#: Law options that may name a column of the runs instead of giving a number (one value per
+#: fit: per ``--by`` group, per study).
+COLUMN_OPTIONS = ("chance",)
+
+
+def column_options(options: Mapping[str, Any] | None, table: pd.DataFrame) -> dict[str, Any]:
+    """``options`` with each of :data:`COLUMN_OPTIONS` given as a column name replaced by that
+    column's value in ``table`` (which must hold one number)."""
+    out = dict(options or {})
+    for key in COLUMN_OPTIONS:
+        value = out.get(key)
+        if not isinstance(value, str):
+            continue
+        try:
+            out[key] = float(value)
+            continue
+        except ValueError:
+            pass
+        if value not in table.columns:
+            raise DataError(f"{key} {value!r} is neither a number nor a column of the runs")
+        values = pd.to_numeric(table[value], errors="coerce").dropna().unique()
+        if len(values) != 1:
+            found = ", ".join(f"{v:g}" for v in sorted(values)[:4]) or "no number"
+            raise DataError(f"{key} column {value!r} must hold one number for the runs of a "
+                            f"fit (one per --by group), found {found}")
+        out[key] = float(values[0])
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """The user's model choices, before any data.
@@ -88,14 +117,30 @@ class ModelConfig:
         return dataclasses.replace(self, **changes)
 
     # -- resolution -------------------------------------------------------------------------
-    def law_for(self, available: Any = None, response: str = "loss") -> Law:
-        """The law object (with its options) for data that has the ``available`` inputs and
-        ``response`` (the law is inferred from them when none was named)."""
+    def law_for(self, available: Any = None, response: str = "loss",
+                options: Mapping[str, Any] | None = None) -> Law:
+        """The law object (with its options, or ``options`` in their place) for data that has
+        the ``available`` inputs and ``response`` (the law is inferred from them when none was
+        named)."""
         name = self.law
         if name is None:
             name = infer_law(available if available is not None else (), response=response,
                              x=self.x)
-        return get_law(name, available=available, x=self.x, **dict(self.law_options or {}))
+        options = dict(self.law_options or {}) if options is None else dict(options)
+        return get_law(name, available=available, x=self.x, **options)
+
+    def law_of(self, table: pd.DataFrame, *, mapped: bool = True) -> Law:
+        """The law for ``table`` (the user's columns; ``mapped=False``: canonical columns, as
+        ``Runs.table``): the one named, else the one its columns call for (an accuracy column
+        without a loss column makes it an accuracy law)."""
+        mapping = dict(self.columns or {}) if mapped else {}
+        # an input the user mapped counts as present (a missing column is named by the runs'
+        # own check)
+        available = [k for k in ("N", "D", "C") if k in mapping or k in table.columns]
+        named = {k for k in ("loss", "accuracy") if mapping.get(k, k) in table.columns}
+        return self.law_for(available=available,
+                            response="accuracy" if named == {"accuracy"} else "loss",
+                            options=column_options(self.law_options, table))
 
     def configure(self, data: pd.DataFrame | str | Path | Runs) -> tuple[ModelSpec, Runs]:
         """Validate the runs and resolve law, likelihood and priors; nothing is sampled."""
@@ -116,12 +161,7 @@ class ModelConfig:
                             f"{type(data).__name__}")
         if self.query:
             data = filter_rows(data, self.query)
-        # an input the user mapped counts as present (a missing column is named by the runs'
-        # own check, below)
-        available = [k for k in ("N", "D", "C") if k in mapping or k in data.columns]
-        named = {k for k in ("loss", "accuracy") if mapping.get(k, k) in data.columns}
-        law = self.law_for(available=available,
-                           response="accuracy" if named == {"accuracy"} else "loss")
+        law = self.law_of(data)
         return law, Runs.from_frame(data, law.inputs, response=law.response,
                                     compute_k=law.compute_k, columns=mapping, source=source,
                                     grouped=law.grouped)

@@ -22,7 +22,7 @@ class Command(NamedTuple):
 COMMANDS: dict[str, Command] = {
     "fit": Command("fit", "fit a law to a runs table (MCMC) and save the posterior"),
     "summary": Command("summary", "parameter table with credible intervals and diagnostics"),
-    "predict": Command("predict", "predicted loss with intervals at new N, D (or C)"),
+    "predict": Command("predict", "predicted loss (or accuracy) with intervals at new N, D (or C)"),
     "plot": Command("plot", "extrapolation fan chart (PNG, PDF or SVG)"),
     "optimal": Command("optimal", "compute-optimal N, D and loss at a budget, and inverse "
                                   "questions"),

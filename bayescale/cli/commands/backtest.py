@@ -121,7 +121,8 @@ def print_backtest(result: Any) -> None:
     rows = [[m + (f" (delta={r['delta']:.3g})" if r.get("delta") == r.get("delta") else "")]
             + [fmt.format(r[c]) for c, _, fmt in COLUMNS] for m, r in s.iterrows()]
     print(output.render(["method"] + [h for _, h, _ in COLUMNS], rows))
-    print("ARE = |observed - median|/observed; NLPD on the likelihood's scale (log loss); "
+    scale = "log loss" if result.summary.attrs.get("scale") == "log" else "accuracy"
+    print(f"ARE = |observed - median|/observed; NLPD on the likelihood's scale ({scale}); "
           "coverage: share of held-out runs inside the predictive interval; width relative to "
           "the median")
     for note in result.notes[:1]:

@@ -1,4 +1,4 @@
-"""``bayescale predict``: predicted loss with intervals at new points."""
+"""``bayescale predict``: predicted loss (or accuracy) with intervals at new points."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                   "pp_lower": f"pp_lower {pct}", "pp_upper": f"pp_upper {pct}"}.get(c, str(c))
                  for c in cols]
         approx = " of an APPROXIMATE (Laplace) posterior" if fit.method == "laplace" else ""
-        print(f"{fit.law.name}: predicted loss, {pct} equal-tailed intervals{approx} "
+        print(f"{fit.law.name}: predicted {fit.law.response}, {pct} equal-tailed intervals{approx} "
               "(lower/upper: the law's mean; pp_lower/pp_upper: a new run, noise included)")
         print(output.frame(table, cols, heads))
     return 0

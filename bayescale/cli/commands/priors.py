@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if n < MIN_STUDIES:
         raise BayescaleError(f"--by {args.by}: {n} study; learning priors needs at least "
                              f"{MIN_STUDIES}")
-    law = config.law_for(available=[k for k in ("N", "D", "C") if k in table]).name
+    law = config.law_of(table).name
     output.say(args, f"fitting {law} to each of {n} studies in {args.runs} (weak priors)...")
     estimates = study_estimates(table, args.by, config, settings=sampler_settings(args))
     priors, pooled = learn_priors(estimates)

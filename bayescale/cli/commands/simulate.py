@@ -53,6 +53,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--isoflop", type=number_list, metavar="C1,C2,..",
                    help="chinchilla: isoFLOP grids at these budgets (7 sizes, +-8x around the "
                         "optimum)")
+    p.add_argument("--chance", type=float, metavar="P",
+                   help="accuracy laws (sigmoid, loglinear, accuracy_from_loss): the chance "
+                        "level the accuracy starts from, e.g. 0.25")
     p.add_argument("--sigma", type=float, default=0.01,
                    help="sd of the log-normal noise (default 0.01)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (0)")
@@ -114,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not (args.sigma >= 0 and math.isfinite(args.sigma)):
         raise BayescaleError(f"--sigma must be >= 0, got {args.sigma}")
-    law = get_law(args.law, available=[args.x or "N"], **({"x": args.x} if args.x else {}))
+    options = {k: v for k, v in (("x", args.x), ("chance", args.chance)) if v is not None}
+    law = get_law(args.law, available=[args.x or "N"], **options)
     params = simulation_params(law, parse_params(args.params))
     if args.isoflop:
         from ...decisions.design import isoflop_design
