@@ -161,7 +161,7 @@ class ParabolaFit:
     per isoFLOP budget, its vertex ``N*``, then ordinary least squares of ``ln N*`` on ``ln C``:
     ``N* = exp(intercept)·C^a``, ``D* = C/(k·N*)``, so ``b = 1 − a``."""
 
-    vertices: Any  # DataFrame: C, N_opt, D_opt, loss_opt, points
+    vertices: Any  # DataFrame: C, N_opt, D_opt, loss_opt, points, log_n_lo, log_n_hi
     a: float
     log_intercept: float
     k: float
@@ -204,8 +204,10 @@ def isoflop_parabola(n: np.ndarray, loss: np.ndarray, compute: np.ndarray, *, k:
             skipped.append(f"C={c:.3g}: the parabola has no minimum")
             continue
         u = -q / (2 * p)
+        log_n = np.log(n[sel])
         rows.append({"C": c, "N_opt": np.exp(u), "D_opt": c / (k * np.exp(u)),
-                     "loss_opt": r - q * q / (4 * p), "points": int(sel.sum())})
+                     "loss_opt": r - q * q / (4 * p), "points": int(sel.sum()),
+                     "log_n_lo": float(log_n.min()), "log_n_hi": float(log_n.max())})
     if len(rows) < 3 or len(skipped) > len(rows):
         raise DataError(
             f"these runs are not isoFLOP data: only {len(rows)} of {len(rows) + len(skipped)} "
@@ -254,4 +256,111 @@ def parabola_comparison(fit: Any, compute: Any, *, k: float | None = None) -> An
     out = pd.DataFrame(rows)
     out.attrs.update({"a_parabola": para.a, "budgets": len(para.vertices),
                       "notes": [f"parabola skipped {s}" for s in para.skipped]})
+    message = parabola_disagreement(fit, para, out)
+    if message:
+        import warnings
+
+        from ..errors import InferenceWarning
+
+        out.attrs["warning"] = message
+        warnings.warn(message, InferenceWarning, stacklevel=2)
     return out
+
+
+#: Diagnoses of a parabola/posterior disagreement: fewer runs than this at a budget; a vertex
+#: in the outer share of its budget's sampled log N range; an isoFLOP curve whose two sides
+#: differ by more than this share of the rise; budgets beyond this multiple of the largest one.
+FEW_POINTS = 5
+EDGE_SHARE = 0.2
+ASYMMETRY = 0.2
+FAR_BUDGET = 10.0
+
+
+def parabola_disagreement(fit: Any, para: ParabolaFit, table: Any) -> str | None:
+    """A warning when the parabola's N* or D* lies outside the posterior's interval at some
+    budget, naming what could explain it from the runs and the fitted surface: too few runs per
+    budget, grids off-centre around their minimum, an asymmetric isoFLOP curve (a parabola's
+    vertex is then biased), or budgets far beyond the isoFLOP ones. None when they agree."""
+    outside = table[(table["quantity"] != "tokens_per_param")
+                    & ((table["parabola"] < table["lower"])
+                       | (table["parabola"] > table["upper"]))]
+    if outside.empty:
+        return None
+    row = outside.iloc[0]
+    what = {"N_opt": "N*", "D_opt": "D*"}[row["quantity"]]
+    head = (f"the isoFLOP parabola (Approach 2) and the full-surface posterior disagree: {what} "
+            f"at C = {row['C']:.3g} is {row['parabola']:.3g} by the parabola, outside the "
+            f"posterior's interval [{row['lower']:.3g}, {row['upper']:.3g}]"
+            + (f" ({len(outside)} such answers)" if len(outside) > 1 else ""))
+    causes = []
+    v = para.vertices
+    few = v[v["points"] < FEW_POINTS]
+    if len(few):
+        causes.append(f"few runs per budget ({int(few['points'].min())} at C = "
+                      f"{few['C'].iloc[0]:.3g}; a parabola needs {FEW_POINTS}+ to place its "
+                      "vertex)")
+    n_star = _posterior_optima(fit, v["C"].to_numpy())
+    lo, hi = v["log_n_lo"].to_numpy(), v["log_n_hi"].to_numpy()
+    share = (np.log(n_star) - lo) / np.maximum(hi - lo, 1e-12)
+    edge = (share < EDGE_SHARE) | (share > 1 - EDGE_SHARE)
+    if edge.any():
+        causes.append(f"off-centre grids ({int(edge.sum())} of {len(v)} budgets have the "
+                      "fitted optimum near or beyond the edge of the sizes tried)")
+    skew = _isoflop_asymmetry(fit, v, n_star)
+    if skew is not None and skew > ASYMMETRY:
+        causes.append(f"an asymmetric loss surface (the fitted isoFLOP curves rise {skew:.0%} "
+                      "more on one side of N* than the other, which shifts a parabola's vertex)")
+    slope = _posterior_slope(fit, float(row["C"]))
+    if slope is not None and not slope[0] <= para.a <= slope[1]:
+        causes.append(f"the vertices' slope (N* ~ C^{para.a:.3g}) lies outside the "
+                      f"posterior's [{slope[0]:.3g}, {slope[1]:.3g}]")
+    far = float(row["C"]) / float(v["C"].max())
+    if far > FAR_BUDGET:
+        causes.append(f"a long extrapolation of the vertices' line ({far:.3g}x the largest "
+                      "isoFLOP budget)")
+    why = ("; possible causes: " + "; ".join(causes)) if causes else ""
+    return head + why + ("; the posterior uses every run and the whole surface, the parabola "
+                         "only each budget's vertex")
+
+
+def _posterior_slope(fit: Any, compute: float) -> tuple[float, float] | None:
+    """The posterior's 95% interval of the allocation exponent a at ``compute``."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # already warned by the comparison itself
+        table = fit.optimal([compute])
+    row = table[table["quantity"] == "a"]
+    return (float(row["lower"].iloc[0]), float(row["upper"].iloc[0])) if len(row) else None
+
+
+def _posterior_optima(fit: Any, compute: np.ndarray) -> np.ndarray:
+    """The posterior median N* at each budget."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the isoFLOP budgets lie inside the data
+        best = fit.optimal(compute, prob=0.5)
+    return best[best["quantity"] == "N_opt"]["median"].to_numpy()
+
+
+def _isoflop_asymmetry(fit: Any, vertices: Any, n_star: np.ndarray) -> float | None:
+    """How lopsided the fitted law's isoFLOP curves are over the sampled ranges: the largest,
+    over budgets, of |rise on the left − rise on the right| / mean rise, at the posterior
+    median's ``n_star``, ± the half-width of each budget's log N range."""
+    law = fit.law
+    theta = {k: np.array([[float(np.median(np.asarray(v)))]]) for k, v in fit.draws().items()}
+    k = fit.law.compute_k
+    skews = []
+    for c, ns, lo, hi in zip(vertices["C"], n_star, vertices["log_n_lo"], vertices["log_n_hi"],
+                             strict=True):
+        w = max((hi - lo) / 2.0, 1e-6)
+        log_n = np.log(ns) + np.array([-w, 0.0, w])
+        log_d = np.log(c / k) - log_n
+        with np.errstate(all="ignore"):
+            loss = np.exp(np.asarray(law.location(np, {"N": log_n[None, :], "D": log_d[None, :]},
+                                                  theta), dtype=float)).ravel()
+        left, right = loss[0] - loss[1], loss[2] - loss[1]
+        if np.isfinite([left, right]).all() and left + right > 0:
+            skews.append(abs(left - right) / ((left + right) / 2.0))
+    return max(skews) if skews else None

@@ -6,7 +6,7 @@ import pytest
 
 from bayescale.data.simulate import simulate_runs
 from bayescale.decisions.design import isoflop_design
-from bayescale.errors import DataError, ExtrapolationWarning
+from bayescale.errors import DataError, ExtrapolationWarning, InferenceWarning
 from bayescale.evaluation.baselines import parabola_comparison
 from bayescale.testing import fake_fit
 
@@ -34,3 +34,37 @@ def test_parabola_needs_isoflop_runs():
         parabola_comparison(fake_fit("power"), [1e22])
     with pytest.raises(DataError, match="not isoFLOP data"):
         parabola_comparison(fake_fit("chinchilla"), [1e22])
+
+
+def _isoflop_fit(truth, *, width=8.0, points=7, offset=1.0, spread=0.02):
+    """A fabricated posterior around ``truth`` on isoFLOP runs whose grids are centred at
+    ``offset`` times the true N* (1: centred)."""
+    design = isoflop_design(truth, width=width, points=points)
+    design["N"] = design["N"] * offset
+    design["D"] = design["C"] / (6 * design["N"])
+    runs = simulate_runs("chinchilla", truth, design, sigma=0.002, seed=1)
+    return fake_fit("chinchilla", truth=truth, runs=runs, draws=200, chains=2, spread=spread)
+
+
+def test_agreement_is_silent():
+    import warnings
+
+    fit = _isoflop_fit(TRUTH, spread=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InferenceWarning)
+        table = parabola_comparison(fit, [1e21])
+    assert "warning" not in table.attrs
+
+
+def test_disagreement_is_said_with_its_likely_causes():
+    """Lopsided exponents (alpha 0.6, beta 0.2), three runs per budget on grids centred far
+    off the optimum, and a tight posterior: the parabola lands outside its interval."""
+    truth = {"E": 1.69, "A": 4000.0, "B": 60.0, "alpha": 0.6, "beta": 0.2}
+    fit = _isoflop_fit(truth, width=30.0, points=3, offset=12.0, spread=0.003)
+    with pytest.warns(InferenceWarning, match="the isoFLOP parabola .* disagree") as caught:
+        table = parabola_comparison(fit, [1e21])
+    message = str(next(w.message for w in caught if "disagree" in str(w.message)))
+    assert message == table.attrs["warning"]
+    assert "few runs per budget (3 at C = " in message
+    assert "off-centre grids" in message
+    assert "an asymmetric loss surface" in message
