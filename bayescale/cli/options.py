@@ -131,6 +131,9 @@ def add_sampler_options(p: argparse.ArgumentParser) -> None:
                         "(no compile, well under a second; approximate)")
     p.add_argument("--sampler", default="nutpie", choices=list(SAMPLERS),
                    help="MCMC back-end (default nutpie)")
+    p.add_argument("--no-retry", dest="retry", action="store_false",
+                   help="no automatic second pass (target-accept 0.99) when the first pass "
+                        "has divergences or R-hat > 1.01")
 
 
 def add_fit_options(p: argparse.ArgumentParser, law: bool = True) -> None:
@@ -201,4 +204,5 @@ def sampler_settings(args: argparse.Namespace) -> Any:
     return SamplerSettings(sampler=args.sampler, draws=args.draws, tune=args.tune,
                            chains=args.chains, target_accept=args.target_accept,
                            random_seed=args.seed, method=args.method,
+                           retry=getattr(args, "retry", True),
                            progress=sys.stderr.isatty() and not args.quiet)

@@ -45,21 +45,19 @@ def sample_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings | None = N
     if settings.method == "map":
         result = _laplace_fit(spec, runs, settings, created)
     else:
-        dt, timing = samplers.sample(spec, runs, settings)
-        _check_complete(dt["posterior"].to_dataset(), settings)
-        meta = {
-            "group": "posterior",
-            "method": "mcmc",
-            "sampler": settings.to_dict(),
-            "sampling_seconds": round(timing["sampling"], 3),
-            "compile_seconds": (None if timing["compile"] is None
-                                else round(timing["compile"], 3)),
-            "gradient_evaluations": timing["gradients"],
-            "created": created,
-            "bayescale_version": __version__,
-        }
-        result = ScalingFit(make_datatree(runs, "posterior", dt["posterior"].to_dataset(),
-                                          dt["sample_stats"].to_dataset()), spec, runs, meta)
+        result = _mcmc_fit(spec, runs, settings, created)
+        trouble = _trouble(result)
+        if trouble and settings.retry and settings.target_accept < samplers.RETRY_TARGET_ACCEPT:
+            again = dataclasses.replace(settings,
+                                        target_accept=samplers.RETRY_TARGET_ACCEPT)
+            second = _mcmc_fit(spec, runs, again, created)
+            second.meta["sampling_seconds"] = round(
+                second.meta["sampling_seconds"] + result.meta["sampling_seconds"], 3)
+            second.meta["compile_seconds"] = result.meta["compile_seconds"]
+            second.meta["second_pass"] = {
+                "reason": trouble, "first_target_accept": settings.target_accept,
+                "target_accept": samplers.RETRY_TARGET_ACCEPT}
+            result = second
     if config is not None:
         result.meta["config"] = config.to_dict()
     result.meta["warnings"] = result.check()
@@ -67,6 +65,40 @@ def sample_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings | None = N
         for message in result.warnings:
             warnings.warn(message, InferenceWarning, stacklevel=3)
     return result
+
+
+def _mcmc_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings,
+              created: str) -> ScalingFit:
+    dt, timing = samplers.sample(spec, runs, settings)
+    _check_complete(dt["posterior"].to_dataset(), settings)
+    meta = {
+        "group": "posterior",
+        "method": "mcmc",
+        "sampler": settings.to_dict(),
+        "sampling_seconds": round(timing["sampling"], 3),
+        "compile_seconds": (None if timing["compile"] is None
+                            else round(timing["compile"], 3)),
+        "gradient_evaluations": timing["gradients"],
+        "created": created,
+        "bayescale_version": __version__,
+    }
+    return ScalingFit(make_datatree(runs, "posterior", dt["posterior"].to_dataset(),
+                                    dt["sample_stats"].to_dataset()), spec, runs, meta)
+
+
+def _trouble(fit: ScalingFit) -> str:
+    """What calls for a second pass: divergences, or R-hat above 1.01 ("" when none)."""
+    out = []
+    stats = fit.dt["sample_stats"].to_dataset() if "sample_stats" in fit.dt.children else {}
+    if "diverging" in stats:
+        div = int(np.sum(stats["diverging"].to_numpy()))
+        if div:
+            out.append(f"{div} divergent transition{'s' if div > 1 else ''}")
+    if int(fit.dt["posterior"].to_dataset().sizes.get("chain", 1)) > 1:
+        rhat = float(np.nanmax(fit.summary()["r_hat"].to_numpy(dtype=float), initial=1.0))
+        if rhat > 1.01:
+            out.append(f"R-hat {rhat:.3f}")
+    return ", ".join(out)
 
 
 def _check_complete(posterior: Any, settings: SamplerSettings) -> None:

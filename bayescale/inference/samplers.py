@@ -65,6 +65,10 @@ _BYTES = 8
 _STATS_PER_DRAW = 8
 
 
+#: The target acceptance of the automatic second pass (``SamplerSettings.retry``).
+RETRY_TARGET_ACCEPT = 0.99
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
     """How to sample. ``random_seed=None`` draws a seed, which is recorded with the fit."""
@@ -77,6 +81,9 @@ class SamplerSettings:
     random_seed: int | None = None
     progress: bool = False
     method: str = "mcmc"
+    #: MCMC: sample once more with target_accept :data:`RETRY_TARGET_ACCEPT` (same seed,
+    #: compiled model reused) when the first pass diverges or has R-hat above 1.01
+    retry: bool = True
 
     def validated(self) -> SamplerSettings:
         """These settings checked, with a seed drawn when none was given. Refuses unknown

@@ -424,7 +424,8 @@ _META = _record({
     "command": _is("str", none=True), "by": _map(_is("str")),
     "map": _map(_either(_is("num"), _list(_is("num")), "a number or a list of numbers")),
     "optimizer_converged": _is("bool"), "hessian_ok": _is("bool"), "fabricated": _is("bool"),
-    "config": _CONFIG, "discrepancy": _DISCREPANCY, "loaded_from": _is("str")},
+    "config": _CONFIG, "discrepancy": _DISCREPANCY, "loaded_from": _is("str"),
+    "second_pass": _map(_is("scalar"))},
     ("schema_version", "model"))
 
 

@@ -110,6 +110,11 @@ def run(args: argparse.Namespace) -> int:
     compiled = result.meta.get("compile_seconds")
     timing = (f"compile {compiled:.1f} s + sampling {result.meta['sampling_seconds']:.1f} s"
               if compiled else f"{result.meta['sampling_seconds']:.1f} s")
+    second = result.meta.get("second_pass")
+    if second:
+        output.say(args, f"  second pass: the first ({second['first_target_accept']:g} target "
+                         f"acceptance) had {second['reason']}; sampled again with "
+                         f"--target-accept {second['target_accept']:g}")
     output.say(args, f"  done: {timing} (seed {seed}); saved {args.output}")
     if args.json:
         output.print_json(summary_json(result, args.prob))
