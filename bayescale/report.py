@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
-from .errors import BayescaleError, BayescaleWarning
+from .errors import BayescaleError, BayescaleWarning, SpecError
 
 #: Files a report folder receives.
 REPORT_FILES = ("report.html", "report.md")
@@ -171,11 +171,21 @@ def build(fit: Any, *, at: Sequence[Mapping[str, float] | str] = (),
 
     prob = check_prob(prob)
     pct = f"{percent(prob)}%"
+    if compute and not has_allocation(fit.law) and tuple(fit.law.inputs) != ("C",):
+        raise SpecError(f"compute budgets apply to laws in N and D or in C; law "
+                        f"{fit.law.name!r} is in {', '.join(fit.law.inputs)}: give points "
+                        "to predict at (--at) instead")
     targets = [parse_point(t) if isinstance(t, str) else dict(t) for t in at]
     images: dict[str, bytes] = {}
     sections: list[Section] = []
+    marks: list[tuple[int, str]] = []  # (warnings so far, the section they arose in)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+
+        def add(section: Section, target: str = "") -> None:
+            sections.append(section)
+            marks.append((len(caught), section.title + (f" ({target})" if target else "")))
+
         # provenance
         made = fit.meta.get("command") or "(made in Python)"
         sec = Section("How this was made", [
@@ -188,20 +198,20 @@ def build(fit: Any, *, at: Sequence[Mapping[str, float] | str] = (),
                f"{fit.discrepancy.input} beyond {fit.discrepancy.reference:.3g} "
                f"({fit.discrepancy.source}); extrapolated bands include it."
                if fit.discrepancy is not None else "")])
-        sections.append(sec)
+        add(sec)
         # data
         runs = fit.runs.table
         shown = runs.drop(columns=[c for c in runs.columns if c == "run_id"], errors="ignore")
-        sec = Section("Runs", [f"{fit.runs.n} runs" + (f" from {fit.runs.source}"
+        sec = Section("Runs", [fit.runs.counted + (f" from {fit.runs.source}"
                                                         if fit.runs.source else "") + "."
                                + (" Notes: " + "; ".join(fit.runs.notes)
                                   if fit.runs.notes else "")])
         sec.tables.append(("", shown.head(60)))
         if len(shown) > 60:
             sec.paragraphs.append(f"(first 60 of {len(shown)} rows shown)")
-        sections.append(sec)
+        add(sec)
         # law and priors
-        sections.append(Section("Law, likelihood and priors", [
+        add(Section("Law, likelihood and priors", [
             f"{fit.law.name}: {fit.law.formula}",
             f"Likelihood: {fit.likelihood.name}",
             *[f"prior: {line}" for line in fit.spec.describe_priors()]]))
@@ -213,20 +223,20 @@ def build(fit: Any, *, at: Sequence[Mapping[str, float] | str] = (),
                                      "equal-tailed interval, R-hat, bulk/tail ESS and the "
                                      "prior-to-posterior shrinkage (near 0: set by the prior)."])
         sec.tables.append(("", table))
-        sections.append(sec)
+        add(sec)
         # diagnostics
         diag = fit.diagnostics
         sec = Section("Diagnostics and warnings",
                       [", ".join(f"{k}: {v}" for k, v in diag.items())])
         notes = fit.check() if fit.group == "posterior" else []
         sec.paragraphs += [f"warning: {w}" for w in notes] or ["No inference warnings."]
-        sections.append(sec)
+        add(sec)
         # posterior predictive check
         if fit.group == "posterior":
             numbers = fit.ppc()
             axes = plot.ppc(fit)
             images["ppc.png"] = _png(np.asarray(axes).reshape(-1)[0].figure)
-            sections.append(Section("Posterior predictive check", [
+            add(Section("Posterior predictive check", [
                 f"PIT vs uniform: KS distance {numbers['pit_ks']:.3f} (p = "
                 f"{numbers['pit_ks_p']:.2g}); in-sample coverage of 50/80/95% predictive "
                 f"intervals: {numbers['coverage_50']:.0%} / {numbers['coverage_80']:.0%} / "
@@ -242,11 +252,11 @@ def build(fit: Any, *, at: Sequence[Mapping[str, float] | str] = (),
             pred = fit.predict(targets, prob=prob)
             sec.tables.append((f"Predictions at the targets ({pct} intervals; pp: a new run)",
                                pred.drop(columns=["prob"])))
-        sections.append(sec)
+        add(sec, "; ".join(", ".join(f"{k}={v:.3g}" for k, v in p.items()) for p in targets))
         # pair plot
         axes = plot.pairs(fit)
         images["pairs.png"] = _png(np.asarray(axes).reshape(-1)[0].figure)
-        sections.append(Section("Posterior pair plot", images=[
+        add(Section("Posterior pair plot", images=[
             ("pairs.png", "Joint posterior draws; ridges show which combinations the data "
                           "pin down")]))
         # compute-optimal
@@ -263,13 +273,25 @@ def build(fit: Any, *, at: Sequence[Mapping[str, float] | str] = (),
             images["frontier.png"] = _png(np.asarray(axes).reshape(-1)[0].figure)
             sec.images.append(("frontier.png", "N* and D* against compute with bands; "
                                                "iso-loss contours through the frontier"))
-            sections.append(sec)
-    caught_all = list(dict.fromkeys(str(w.message) for w in caught
+            add(sec, "C = " + ", ".join(f"{c:.3g}" for c in budgets))
+        elif compute and tuple(fit.law.inputs) == ("C",):
+            pred = fit.predict([{"C": c} for c in compute], prob=prob)
+            sec = Section(f"{fit.law.response.capitalize()} at the budgets", [
+                f"The law in compute at each budget: median and {pct} interval (pp: a new "
+                "run)."])
+            sec.tables.append(("", pred.drop(columns=["prob"])))
+            add(sec, "C = " + ", ".join(f"{c:.3g}" for c in compute))
+
+    def where(i: int) -> str:
+        """The section (and its target) that was being built when warning ``i`` arose."""
+        return next((title for count, title in marks if i < count), "Report")
+
+    caught_all = list(dict.fromkeys(f"{where(i)}: {w.message}" for i, w in enumerate(caught)
                                     if issubclass(w.category, BayescaleWarning)))
     diagnostics = next(s for s in sections if s.title == "Diagnostics and warnings")
     diagnostics.paragraphs += [f"warning: {m}" for m in caught_all
                                if f"warning: {m}" not in diagnostics.paragraphs]
-    title = f"bayescale report: {fit.law.name} fit to {fit.runs.n} runs"
+    title = f"bayescale report: {fit.law.name} fit to {fit.runs.counted}"
     return Report(title, sections, images, caught_all)
 
 

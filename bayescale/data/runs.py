@@ -329,6 +329,16 @@ class Runs:
         return codes.astype(np.int64), [str(v) for v in labels]
 
     @property
+    def counted(self) -> str:
+        """How many rows, in words: ``"30 runs"``, or ``"110 checkpoints of 12 runs"`` when
+        rows are checkpoints of runs (a run column)."""
+        if RUN_ID in self.table:
+            runs = int(self.table[RUN_ID].nunique())
+            return (f"{self.n} checkpoint{'s' if self.n != 1 else ''} of {runs} "
+                    f"run{'s' if runs != 1 else ''}")
+        return f"{self.n} run{'s' if self.n != 1 else ''}"
+
+    @property
     def y(self) -> np.ndarray:
         """The response (loss or accuracy) of each run."""
         return self.table[self.response].to_numpy()

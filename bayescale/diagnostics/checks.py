@@ -249,6 +249,11 @@ def _separation_warnings(spec: ModelSpec, runs: Runs) -> list[str]:
     ]
 
 
+#: A floor whose posterior median lies within this share of its range from 0 is reported as
+#: pushed toward 0 (even when too few draws are within 1% to count as pressed).
+FLOOR_NEAR_ZERO = 0.05
+
+
 def bound_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list[str]:
     """Warn when a parameter's posterior piles up at a bound of its range."""
     out: list[str] = []
@@ -276,6 +281,14 @@ def bound_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list[str
             out.append(
                 f"{p.base_name} is pressed against {what} ({100 * frac:.0f}% of draws within "
                 f"1% of it): {hint}"
+            )
+        if (p.kind == "floor" and c.lo == 0 and not np.mean(u < 0.01) > PRESSED_FRACTION
+                and np.median(u) < FLOOR_NEAR_ZERO):
+            out.append(
+                f"{p.base_name} is pushed toward 0 (median {np.median(base):.3g}, "
+                f"{100 * np.median(u):.1f}% of the way to the lowest observed loss): the runs "
+                "show no floor, so extrapolations follow a pure power law to zero loss; put "
+                "an informative prior on E, or check that the law fits these runs"
             )
     return out
 

@@ -125,6 +125,10 @@ def score_fit(fit: Any, table: pd.DataFrame, observed: np.ndarray, seed: int = 0
                        fit.law.response)
 
 
+#: Parameters of the point baseline's law (Chinchilla: E, A, B, alpha, beta).
+POINT_PARAMS = 5
+
+
 def score_point_baseline(train: pd.DataFrame, test: pd.DataFrame, observed: np.ndarray, *,
                          replicates: int = 200, seed: int = 0) -> tuple[pd.DataFrame, dict]:
     """The Chinchilla point fit users run (Huber δ=1e-3, 4,500-start grid, L-BFGS) with a
@@ -234,6 +238,11 @@ def backtest(data: Any, law: str | Any | None = None, *, holdout: str = "largest
                         else float("nan") for m in summary.index]
     notes = [f"held out {len(test)} of {len(test) + len(train)} runs ({holdout}); the largest "
              f"held-out {key} is {scale_up:.3g}x the largest fitted"]
+    if compare_point and len(train) <= POINT_PARAMS:
+        notes.append(f"the point baseline fitted {len(train)} runs with its {POINT_PARAMS} "
+                     "parameters: it passes through them, so its residual sd and bootstrap "
+                     "spread are about 0 and its intervals have no width (coverage 0%, a huge "
+                     "NLPD); a point fit needs more runs than parameters to give intervals")
     out = Backtest(pd.concat(frames, ignore_index=True), summary, fitted, holdout, scale_up,
                    notes + list(fitted.warnings), baseline, learned)
     out.summary.attrs.update({"holdout": holdout, "scale_up": scale_up, "law": spec.law.name,

@@ -399,7 +399,7 @@ class ScalingFit:
                 "laplace": "approximate posterior (Laplace)"}[self.method]
         return (
             f"<ScalingFit {self.law.name} ({self.likelihood.name}), {what}: "
-            f"{self.n_draws} draws, {self.runs.n} runs, {len(self.warnings)} warnings>"
+            f"{self.n_draws} draws, {self.runs.counted}, {len(self.warnings)} warnings>"
         )
 
 

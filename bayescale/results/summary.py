@@ -54,7 +54,7 @@ def fit_summary(fit: Any, prob: float = 0.95) -> FitSummary:
     table = fit.summary(prob=prob)
     pct = f"{percent(prob)}%"
     title = (f"{fit.law.name}: {fit.law.formula}    likelihood {fit.likelihood.name}, "
-             f"{fit.runs.n} runs, {fit.n_draws} {fit.group} draws")
+             f"{fit.runs.counted}, {fit.n_draws} {fit.group} draws")
     shown = table.rename(columns={"lower": f"lower {pct}", "upper": f"upper {pct}"})
     notes = []
     fixed = table.attrs.get("fixed") or {}

@@ -179,3 +179,14 @@ def test_power_law_predictions(power_fit):
     out = power_fit.predict({"N": [1e6, 1e9]})
     assert out["median"][0] == pytest.approx(48.0, rel=0.05)
     assert out["median"][1] == pytest.approx(33.44, rel=0.05)
+
+
+@pytest.mark.parametrize(("e", "warned"), [(0.015, True), (0.2, False)])
+def test_a_floor_pushed_toward_zero_is_reported(e, warned):
+    """E at 2-3% of the lowest loss is not 'pressed' (few draws within 1% of 0) but is near it."""
+    fit = fake_fit(truth=dict(EPOCH_CHINCHILLA) | {"E": e}, spread=0.2)
+    lines = [m for m in fit.check() if "pushed toward 0" in m]
+    assert bool(lines) == warned
+    if warned:
+        assert lines[0].startswith("E is pushed toward 0 (median 0.01")
+        assert not any("E is pressed against" in m for m in fit.check())

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
 def print_backtest(result: Any) -> None:
     s = result.summary
-    print(f"backtest of {s.attrs['law']} ({result.holdout}): fitted {result.fit.runs.n} runs, "
+    print(f"backtest of {s.attrs['law']} ({result.holdout}): fitted {result.fit.runs.counted}, "
           f"scored {int(s['n'].iloc[0])} held-out runs up to {result.scale_up:.3g}x the "
           "largest fitted")
     rows = [[m + (f" (delta={r['delta']:.3g})" if r.get("delta") == r.get("delta") else "")]
@@ -125,5 +125,6 @@ def print_backtest(result: Any) -> None:
     print(f"ARE = |observed - median|/observed; NLPD on the likelihood's scale ({scale}); "
           "coverage: share of held-out runs inside the predictive interval; width relative to "
           "the median")
-    for note in result.notes[:1]:
-        print(f"note: {output.one_line(note)}")
+    for note in result.notes:  # the fit's own warnings are printed as warnings
+        if note not in result.fit.warnings:
+            print(f"note: {output.one_line(note)}")

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
                            "warnings": notes})
     else:
         scale = "log loss" if fit.law.response == "loss" else "accuracy"
-        print(f"{fit.law.name}, {fit.runs.n} runs: posterior predictive check")
+        print(f"{fit.law.name}, {fit.runs.counted}: posterior predictive check")
         print(f"  PIT vs uniform: KS distance {numbers['pit_ks']:.3f} (p = "
               f"{numbers['pit_ks_p']:.2g}); in-sample coverage of the 50/80/95% predictive "
               f"intervals: {numbers['coverage_50']:.0%} / {numbers['coverage_80']:.0%} / "

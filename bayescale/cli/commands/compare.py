@@ -70,13 +70,22 @@ def plan(args: argparse.Namespace) -> tuple[list[str], Any, Any, list[dict[str, 
 
 
 def run(args: argparse.Namespace) -> int:
+    import warnings
+
     import pandas as pd
 
     from ...evaluation.compare import ModelAverage, compare, lfo
     from ...workflow import fit
 
     laws, config, settings, points = plan(args)
-    fits = {name: fit(args.runs, name, config=config, settings=settings) for name in laws}
+    fits = {}
+    for name in laws:  # each fit's warnings name the law they are about
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fits[name] = fit(args.runs, name, config=config, settings=settings)
+        for w in caught:
+            warnings.warn_explicit(f"law {name!r}: {w.message}", w.category, w.filename,
+                                   w.lineno)
     loo_table = compare(fits)
     lfo_table = None
     if args.holdout.strip().lower() != "none":

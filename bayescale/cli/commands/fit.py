@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         args.runs, config=model_config(args), settings=sampler_settings(args),
         discrepancy=args.discrepancy)
     output.say(args, f"bayescale {__version__}: fitting {spec.law.name} "
-                     f"({spec.likelihood.name} likelihood) to {runs.n} runs from {args.runs}")
+                     f"({spec.likelihood.name} likelihood) to {runs.counted} from {args.runs}")
     if args.law is None:
         output.say(args, f"  law: {spec.law.name}, chosen from the columns "
                          f"({', '.join(spec.law.inputs)} → {spec.law.response}); give --law to "
