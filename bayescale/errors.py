@@ -64,3 +64,13 @@ def shown(value: Any, limit: int = 40) -> str:
         return f"a {kind} of {len(value)} item{'' if len(value) == 1 else 's'}"
     text = repr(value)
     return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
+
+
+def shown_names(names: Any, limit: int = 12) -> str:
+    """Names for a one-line message: the first ``limit``, then how many more (a table with
+    10,000 columns is not listed whole)."""
+    names = [shown(n, 40) if not isinstance(n, str) else (n if len(n) <= 40 else n[:37] + "...")
+             for n in names]
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"

@@ -14,21 +14,12 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import NoReturn
 
 from .._version import __version__
 from ..errors import BayescaleError
 from . import output
 from .commands import COMMANDS, load
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse with the CLI's exit contract for usage errors: status 1 and one line,
-    ``bayescale CMD: error: ...`` (through argparse's public ``error`` method)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(1, f"{self.prog}: error: {output.cli_text(message)}\n")
-
+from .parsing import Parser, parse_with_config
 
 DESCRIPTION = ("Bayesian inference on neural scaling laws: fit a law to training runs, get "
                "credible intervals, extrapolate with bands.")
@@ -58,7 +49,9 @@ def parse(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namesp
     """Parse ``argv`` with the options of the command it names."""
     named = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser([named] if named in COMMANDS else [])
-    args = parser.parse_args(argv)
+    args = parse_with_config(parser, named, argv) if named in COMMANDS else None
+    if args is None:
+        args = parser.parse_args(argv)
     if getattr(args, "json", False) and getattr(args, "format", None) in ("text", "csv"):
         args.format = "json"
     return parser, args

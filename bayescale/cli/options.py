@@ -22,9 +22,14 @@ def new_parser(subparsers: Any, name: str, description: str,
                epilog: str) -> argparse.ArgumentParser:
     """The parser of command ``name``: its one-line help from the registry, the description
     wrapped, the epilog (examples) as written."""
-    return subparsers.add_parser(name, help=COMMANDS[name].summary,
-                                 description=fill(description), epilog=epilog,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(name, help=COMMANDS[name].summary,
+                              description=fill(description), epilog=epilog,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", metavar="FILE.toml",
+                   help="this command's options from a TOML file (keys: the option names, e.g. "
+                        "draws = 2000, target-accept = 0.95, at = [\"N=7e10,D=1.4e12\"]; or a "
+                        f"[{name}] table); options given here override it")
+    return p
 
 
 # -- argument types ---------------------------------------------------------------------------

@@ -37,6 +37,7 @@ FLAGS = {
     "breaks": "--breaks", "likelihood": "--likelihood", "method": "--method",
     "sampler": "--sampler", "expression": "--expression", "chance": "--chance",
     "prob": "--prob", "replicates": "--replicates", "cache_dir": "--cache", "run": "--run",
+    "compute": "--compute", "mfu": "--mfu",
     "final_tokens": "--final-tokens", "target_loss": "--target-loss", "params": "--params",
 }
 #: Whole ``name=value`` spellings with a flag of their own.
@@ -280,9 +281,18 @@ def fill(text: str) -> str:
     return textwrap.fill(" ".join(text.split()), width)
 
 
+#: The longest error message printed whole (a message quoting a huge input is cut).
+MAX_ERROR = 600
+
+
+def cut(text: str, limit: int = MAX_ERROR) -> str:
+    """``text`` cut to ``limit`` characters (a message quoting a huge input)."""
+    return text if len(text) <= limit else text[: limit - 10] + " ... (cut)"
+
+
 def error_line(command: str | None, exc: BaseException) -> str:
-    return f"bayescale {command}: error: {one_line(exc)}" if command else \
-        f"bayescale: error: {one_line(exc)}"
+    text = cut(one_line(exc))
+    return f"bayescale {command}: error: {text}" if command else f"bayescale: error: {text}"
 
 
 __all__ = ["FLAGS", "check_output", "cli_text", "collect_warnings", "error_line", "fill", "frame",

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, SpecError
+from ..errors import DataError, SpecError, shown, shown_names
 from ..laws.base import INPUT_DOC, INPUTS, MEASURED_INPUTS, Scales
 from .query import query_mask
 
@@ -114,7 +114,7 @@ def numeric_column(values: pd.Series, label: str, *, positive: bool = True,
     bad = ~blank & np.isnan(as_num)
     if bad.any():
         first = raw[np.flatnonzero(bad)[0]]
-        raise DataError(f"column {label}, {_rows(bad, file)}: not a number (first: {first!r})")
+        raise DataError(f"column {label}, {_rows(bad, file)}: not a number (first: {shown(first)})")
     if blank.any():
         raise DataError(f"column {label}, {_rows(blank, file)}: empty or NaN")
     infinite = ~np.isfinite(as_num)
@@ -155,7 +155,7 @@ def read_inputs(
         elif key in mapping and strict:
             raise DataError(
                 f"column {name!r} (given for {key}) not found{where}; "
-                f"columns present: {', '.join(map(str, df.columns))}"
+                f"columns present: {shown_names(map(str, df.columns))}"
             )
         elif key in df.columns:
             present[key] = key
@@ -178,7 +178,7 @@ def read_inputs(
         hint = f"; map yours with columns='{key}=<name>'" if strict else ""
         raise DataError(
             f"column {key!r} not found{where}; columns present: "
-            f"{', '.join(map(str, df.columns))}{hint}"
+            f"{shown_names(map(str, df.columns))}{hint}"
         )
     if len(df) == 0:
         raise DataError(f"no rows{where}")
@@ -464,7 +464,7 @@ def split_groups(data: Any, by: str | list[str] | None,
     missing = [k for k in keys if k not in data.columns]
     if missing:
         raise DataError(f"by={missing[0]!r}: no such column; columns present: "
-                        f"{', '.join(map(str, data.columns))}")
+                        f"{shown_names(map(str, data.columns))}")
     if query:
         data = filter_rows(data, query)
     for key in keys:

@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.optimize import elementwise
 
-from ..errors import SpecError
+from ..errors import SpecError, shown
 from ..laws import Law
 from ..laws.chinchilla import Chinchilla
 
@@ -147,6 +147,12 @@ def positive_values(values: float | Sequence[float], name: str = "compute") -> n
     bad = ~(np.isfinite(arr) & (arr > 0))
     if bad.any():
         raise SpecError(f"{name}: {arr[bad][0]!r} is not a positive finite number")
+    if name == "compute":
+        lo, hi = (10.0 ** v for v in LOG10_C_RANGE)
+        outside = arr[(arr < lo) | (arr > hi)]
+        if outside.size:
+            raise SpecError(f"compute={outside[0]:.3g}: FLOPs outside the range bayescale "
+                            f"answers in, {lo:g} to {hi:g}")
     return arr
 
 
@@ -187,6 +193,9 @@ def _log_loss_nd(law: Law, th: Mapping[str, np.ndarray], log_n: np.ndarray, log_
 
 def _check_unique(law: Law, unique: float | None) -> float | None:
     if "U" not in law.inputs:
+        if unique is not None:
+            raise SpecError(f"unique={shown(unique)}: law {law.name!r} has no unique-token "
+                            "input (it applies to the data-constrained law)")
         return None
     if unique is None:
         raise SpecError(f"law {law.name!r} needs the unique tokens available: unique="

@@ -303,7 +303,7 @@ def extrapolation_warning(points: pd.DataFrame, maxima: Mapping[str, float],
             continue
         ratio = float(np.max(points[k].to_numpy(dtype=float))) / v
         if ratio > EXTRAPOLATION_FACTOR:
-            parts.append(f"{k} {ratio:,.0f}x")
+            parts.append(f"{k} {ratio:,.0f}x" if ratio < 1e6 else f"{k} {ratio:.3g}x")
     if not parts:
         return None
     return (

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from ..errors import DataError, SpecError
+from ..errors import DataError, SpecError, shown
 from ..inference.run import model_options, sample_fit
 from ..inference.samplers import SamplerSettings
 from ..model.config import ModelConfig
@@ -125,6 +125,8 @@ def score_fit(fit: Any, table: pd.DataFrame, observed: np.ndarray, seed: int = 0
                        fit.law.response)
 
 
+#: Most bootstrap replicates of the point baseline (each one is a multi-start fit).
+MAX_REPLICATES = 100_000
 #: Parameters of the point baseline's law (Chinchilla: E, A, B, alpha, beta).
 POINT_PARAMS = 5
 
@@ -191,6 +193,10 @@ def backtest(data: Any, law: str | Any | None = None, *, holdout: str = "largest
     "bayescale + discrepancy" scores the same posterior with the model-discrepancy term learned
     from the *kept* runs only (:mod:`bayescale.evaluation.discrepancy`), an honest test of it.
     """
+    if (isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer))
+            or not 1 <= replicates <= MAX_REPLICATES):
+        raise SpecError(f"replicates must be an integer from 1 to {MAX_REPLICATES:,}, got "
+                        f"{shown(replicates)}")
     config, settings = model_options(law, config, settings, options)
     settings = settings.validated()  # one seed for the fit, the δ refits and the baseline
     spec, runs = config.configure(data)

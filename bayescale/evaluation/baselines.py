@@ -233,12 +233,12 @@ def parabola_comparison(fit: Any, compute: Any, *, k: float | None = None) -> An
     """
     import pandas as pd
 
-    from ..errors import DataError
+    from ..errors import DataError, shown_names
 
     runs = fit.runs.table
     if not {"N", "D", "C"} <= set(runs.columns):
         raise DataError("the isoFLOP parabola needs runs with N, D and C (isoFLOP runs); "
-                        f"these have {', '.join(c for c in runs.columns)}")
+                        f"these have {shown_names(map(str, runs.columns))}")
     budgets = [float(c) for c in np.atleast_1d(np.asarray(compute, dtype=float))]
     k_used = fit.law.compute_k if k is None else k
     para = isoflop_parabola(runs["N"].to_numpy(), fit.runs.y, runs["C"].to_numpy(), k=k_used)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..errors import DataError, SpecError
+from ..errors import DataError, SpecError, shown, shown_names
 from ..inference.run import sample_fit
 from ..inference.samplers import SamplerSettings
 from ..model.config import ModelConfig
@@ -71,6 +71,26 @@ def _row(study: str, name: str, scale: str, values: np.ndarray, table: pd.DataFr
             "loss_max": float(y.max()), "source": source}
 
 
+def study_models(data: pd.DataFrame, by: str, config: ModelConfig | None = None
+                 ) -> list[tuple[str, Any, Any]]:
+    """Every study of ``data`` (the rows sharing a value of ``by``) checked and resolved under
+    ``config`` (weak priors) before any is fitted: ``(study, spec, runs)``. The first
+    unusable study is an error naming it."""
+    config = (config or ModelConfig()).replace(base="weak")
+    if by not in data:
+        raise DataError(f"by={by!r}: no such column (columns: "
+                        f"{shown_names(map(str, data.columns))})")
+    out = []
+    for study, table in data.groupby(by, sort=True):
+        table = table.drop(columns=[by]).reset_index(drop=True)
+        try:
+            spec, runs = config.configure(table)
+        except (DataError, SpecError) as exc:
+            raise type(exc)(f"study {shown(study)}: {exc}") from None
+        out.append((str(study), spec, runs))
+    return out
+
+
 def study_estimates(data: pd.DataFrame, by: str, config: ModelConfig | None = None, *,
                     settings: SamplerSettings | None = None, derived: Derived | None = None,
                     sources: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -80,15 +100,8 @@ def study_estimates(data: pd.DataFrame, by: str, config: ModelConfig | None = No
     per draw (name → function of the draws, pooled on the log scale). ``sources`` maps a study
     to its source (the unit held out together); default, the study itself."""
     config = (config or ModelConfig()).replace(base="weak")
-    if by not in data:
-        raise DataError(f"by={by!r}: no such column (columns: {', '.join(map(str, data))})")
-    groups = [(str(k), g.drop(columns=[by])) for k, g in data.groupby(by, sort=True)]
     rows: list[dict[str, Any]] = []
-    for study, table in groups:
-        try:
-            spec, runs = config.configure(table.reset_index(drop=True))
-        except (DataError, SpecError) as exc:
-            raise type(exc)(f"study {study!r}: {exc}") from None
+    for study, spec, runs in study_models(data, by, config):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = sample_fit(spec, runs, settings or SamplerSettings(), warn=False)

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from bayescale.cli import main
-from bayescale.data.simulate import EPOCH_CHINCHILLA, chinchilla_design, simulate_runs
-from bayescale.testing import fake_fit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,18 +41,6 @@ def no_work(monkeypatch):
     for target in WORK:
         module, attr = target.rsplit(".", 1)
         monkeypatch.setattr(importlib.import_module(module), attr, forbid(target))
-
-
-@pytest.fixture
-def place(tmp_path, monkeypatch):
-    """A folder with runs.csv, fit.nc, a file 'afile' and an existing 'taken.csv'."""
-    monkeypatch.chdir(tmp_path)
-    simulate_runs("chinchilla", EPOCH_CHINCHILLA, chinchilla_design(), seed=3).to_csv(
-        "runs.csv", index=False)
-    fake_fit("chinchilla", draws=100, chains=2).save("fit.nc")
-    Path("afile").write_text("not a folder")
-    Path("taken.csv").write_text("mine")
-    return tmp_path
 
 
 def _files(folder):

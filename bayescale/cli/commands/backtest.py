@@ -69,9 +69,11 @@ def outputs(args: argparse.Namespace) -> dict[str, str]:
 def plan(args: argparse.Namespace) -> tuple[Any, Any]:
     """Every check before the fit: model, settings, the split on these runs, the baseline's
     law. Returns (config, settings)."""
-    from ...evaluation.backtest import check_holdout_text, holdout_mask
+    from ...evaluation.backtest import MAX_REPLICATES, check_holdout_text, holdout_mask
     from ...workflow import plan_fit
 
+    if args.replicates > MAX_REPLICATES:
+        raise BayescaleError(f"--replicates {args.replicates}: at most {MAX_REPLICATES:,}")
     check_holdout_text(args.holdout)
     config, settings, spec, runs, _ = plan_fit(args.runs, config=model_config(args),
                                                settings=sampler_settings(args))

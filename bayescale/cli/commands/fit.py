@@ -65,7 +65,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def outputs(args: argparse.Namespace) -> dict[str, str]:
-    return {"output": "folder" if args.by else "netcdf"}
+    return {"output": "folder" if args.by is not None else "netcdf"}
 
 
 def print_summary(fit: Any, prob: float) -> None:
@@ -76,6 +76,8 @@ def print_summary(fit: Any, prob: float) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.by is not None and not str(args.by).strip():
+        raise BayescaleError("--by needs a column name")
     if args.by:
         return fit_groups(args)
     if args.workers:

@@ -110,6 +110,8 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
         raise BayescaleError("give --compute, --target-loss, --halve, --stop or --run")
     if args.compute is not None and args.target_loss is not None:
         raise BayescaleError("give --compute or --target-loss, not both (run twice)")
+    if args.stop is not None and args.target_loss is not None and args.run is None:
+        raise BayescaleError("give --stop or --target-loss, not both (run twice)")
     if args.run is None and args.final_tokens:
         raise BayescaleError("--final-tokens goes with --run")
     if args.run is not None and args.compute is not None:

@@ -59,7 +59,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.output:
         raise BayescaleError("priors learn needs -o PRIORS.toml")
     from ...data.runs import read_table
-    from ...evaluation.population import MIN_STUDIES, learn_priors, priors_toml, study_estimates
+    from ...evaluation.population import (
+        MIN_STUDIES,
+        learn_priors,
+        priors_toml,
+        study_estimates,
+        study_models,
+    )
 
     config = model_config(args)
     table = read_table(args.runs)
@@ -69,7 +75,14 @@ def run(args: argparse.Namespace) -> int:
     if n < MIN_STUDIES:
         raise BayescaleError(f"--by {args.by}: {n} study; learning priors needs at least "
                              f"{MIN_STUDIES}")
-    law = config.law_of(table).name
+    law = config.law_of(table)
+    mapping = dict(config.columns or {})
+    read = {mapping.get(k, k) for k in (*law.inputs, law.response)}
+    if args.by in read:
+        raise BayescaleError(f"--by {args.by}: that column is one the law reads; group by a "
+                             "column naming each study")
+    law = law.name
+    study_models(table, args.by, config)  # every study checked before any is fitted
     output.say(args, f"fitting {law} to each of {n} studies in {args.runs} (weak priors)...")
     estimates = study_estimates(table, args.by, config, settings=sampler_settings(args))
     priors, pooled = learn_priors(estimates)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ...errors import BayescaleError
+from ...errors import BayescaleError, shown
 from .. import output
 from ..options import (
     add_force,
@@ -69,6 +69,11 @@ def outputs(args: argparse.Namespace) -> dict[str, str]:
     return {"output": "csv"}
 
 
+#: The values simulated inputs (N, D, C) may take: a simulated run is at least one parameter,
+#: token or FLOP, and C = k·N·D must stay far inside floating-point range.
+INPUT_RANGE = (1.0, 1e40)
+
+
 def grid(text: str | None, flag: str) -> Any:
     """``LO:HI:K`` (K log-spaced values) or a list of positive numbers; None when not given."""
     import numpy as np
@@ -83,14 +88,18 @@ def grid(text: str | None, flag: str) -> Any:
             lo, hi, k = float(parts[0]), float(parts[1]), int(parts[2])
             if not (0 < lo <= hi and k >= 1):
                 raise ValueError
-            return log_grid(lo, hi, k, name=flag)
-        values = [float(v) for v in str(text).split(",")]
-        if any(not v > 0 for v in values):
-            raise ValueError
-        return np.array(values)
+            values = log_grid(lo, hi, k, name=flag)
+        else:
+            values = np.array([float(v) for v in str(text).split(",")])
+            if any(not v > 0 for v in values):
+                raise ValueError
     except ValueError:
-        raise BayescaleError(f"{flag} {text!r}: give LO:HI:K (K log-spaced values) or a list "
-                             "of positive numbers") from None
+        raise BayescaleError(f"{flag} {shown(text, 60)}: give LO:HI:K (K log-spaced values) or "
+                             "a list of positive numbers") from None
+    if not np.all((values >= INPUT_RANGE[0]) & (values <= INPUT_RANGE[1])):
+        raise BayescaleError(f"{flag} {shown(text, 60)}: values must lie between "
+                             f"{INPUT_RANGE[0]:g} and {INPUT_RANGE[1]:g}")
+    return values
 
 
 def parse_params(text: str | None) -> dict[str, float]:
@@ -112,6 +121,8 @@ def parse_params(text: str | None) -> dict[str, float]:
 def run(args: argparse.Namespace) -> int:
     import math
 
+    import numpy as np
+
     from ...data.simulate import default_design, simulate_runs, simulation_params
     from ...laws import get_law
 
@@ -129,6 +140,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         design = default_design(law, N=grid(args.N, "--N"), D=grid(args.D, "--D"),
                                 C=grid(args.C, "--C"), ratios=args.ratios)
+    for name in ("N", "D", "C"):
+        values = design[name].to_numpy(dtype=float) if name in design else np.ones(1)
+        bad = values[~((values >= INPUT_RANGE[0]) & (values <= INPUT_RANGE[1]))]
+        if bad.size:
+            raise BayescaleError(f"the design's {name} takes the value {shown(bad[0])} (from "
+                                 "--N, --D, --C and --ratios); simulated inputs must lie "
+                                 f"between {INPUT_RANGE[0]:g} and {INPUT_RANGE[1]:g}")
     runs = simulate_runs(law, params, design, sigma=args.sigma, seed=args.seed)
     if law.response != "loss":
         runs = runs.rename(columns={"loss": law.response})
