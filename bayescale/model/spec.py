@@ -21,7 +21,7 @@ import numpy as np
 
 from ..data.runs import Runs
 from ..errors import SpecError
-from ..laws import Law, Param, law_from_dict
+from ..laws import Law, Param, Scales, law_from_dict
 from ..priors import Prior, parse_priors
 from .coordinates import Coordinate, Sampling
 from .likelihoods import Likelihood, get_likelihood
@@ -61,8 +61,16 @@ class ModelSpec:
         """Merge user priors over the defaults for these runs: the law's and likelihood's weak
         ones, overlaid (``base="field"``) by the field priors learned from public studies where
         they apply to this law and these losses."""
+        return cls.for_scales(law, likelihood, priors, runs.scales(law.inputs), base,
+                              n_groups=len(runs.groups[1]) if law.grouped else 0)
+
+    @classmethod
+    def for_scales(cls, law: Law, likelihood: str | Likelihood | None,
+                   priors: Mapping[str, Any] | None, scales: Scales, base: str = "field",
+                   n_groups: int = 0) -> ModelSpec:
+        """As :meth:`resolve`, from the runs' summaries alone (``scales``): what the default
+        priors are for runs like these (``bayescale laws --show``)."""
         lik = get_likelihood(likelihood, law.response)
-        scales = runs.scales(law.inputs)
         user = parse_priors(priors)
         defaults = {**law.default_priors(scales), **lik.default_priors()}
         params = [*law.params, *lik.params]
@@ -117,7 +125,6 @@ class ModelSpec:
                 prior = prior.with_params(upper=scales.loss_min)
             resolved[key] = prior
             origins[key] = "user" if keys else origins.get(key, "weak")
-        n_groups = len(runs.groups[1]) if law.grouped else 0
         spec = cls(law, lik, resolved, scales.reference, scales.loss_min, n_groups,
                    {k: origins[k] for k in resolved}, tuple(notes))
         spec.validate()
