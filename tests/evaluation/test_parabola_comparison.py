@@ -68,3 +68,17 @@ def test_disagreement_is_said_with_its_likely_causes():
     assert "few runs per budget (3 at C = " in message
     assert "off-centre grids" in message
     assert "an asymmetric loss surface" in message
+
+
+def test_the_cli_prints_the_disagreement(tmp_path, capsys):
+    from bayescale.cli import main
+
+    truth = {"E": 1.69, "A": 4000.0, "B": 60.0, "alpha": 0.6, "beta": 0.2}
+    path = _isoflop_fit(truth, width=30.0, points=3, offset=12.0, spread=0.003).save(
+        tmp_path / "iso.nc")
+    assert main(["optimal", str(path), "--compute", "1e21", "--parabola"]) == 0
+    captured = capsys.readouterr()
+    assert "isoFLOP parabola baseline (Approach 2" in captured.out
+    [line] = [x for x in captured.err.splitlines() if "disagree" in x]
+    assert line.startswith("warning: the isoFLOP parabola (Approach 2) and the full-surface "
+                           "posterior disagree: ") and "possible causes: few runs" in line
