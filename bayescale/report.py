@@ -174,7 +174,7 @@ def build(fit: Any, *, at: Sequence[Mapping[str, float] | str] = (),
     if compute and not has_allocation(fit.law) and tuple(fit.law.inputs) != ("C",):
         raise SpecError(f"compute budgets apply to laws in N and D or in C; law "
                         f"{fit.law.name!r} is in {', '.join(fit.law.inputs)}: give points "
-                        "to predict at (--at) instead")
+                        "to predict at (at=) instead")
     targets = [parse_point(t) if isinstance(t, str) else dict(t) for t in at]
     images: dict[str, bytes] = {}
     sections: list[Section] = []

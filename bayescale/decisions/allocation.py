@@ -149,7 +149,7 @@ def positive_values(values: float | Sequence[float], name: str = "compute") -> n
         raise SpecError(f"{name}: {arr[bad][0]!r} is not a positive finite number")
     if name == "compute":
         lo, hi = (10.0 ** v for v in LOG10_C_RANGE)
-        outside = arr[(arr < lo) | (arr > hi)]
+        outside = arr[(arr < lo * (1 - 1e-9)) | (arr > hi * (1 + 1e-9))]
         if outside.size:
             raise SpecError(f"compute={outside[0]:.3g}: FLOPs outside the range bayescale "
                             f"answers in, {lo:g} to {hi:g}")
@@ -471,7 +471,7 @@ def halving_draws(law: Law, theta: Mapping[str, Any], start: float | Sequence[fl
     if not is_one_input(law):
         raise SpecError(f"halving: law {law.name!r} has inputs {', '.join(law.inputs)}; the "
                         "halving question is for laws of one input (for laws in N and D, "
-                        "'optimal --compute' reports the compute multiple that halves L* − E)")
+                        "optimal() reports the compute multiple that halves L* − E)")
     name = law.inputs[0]
     starts = positive_values(start, f"halving from {name}")[None, :]
     th = _column(theta)

@@ -56,7 +56,7 @@ def column_options(options: Mapping[str, Any] | None, table: pd.DataFrame) -> di
         if len(values) != 1:
             found = ", ".join(f"{v:g}" for v in sorted(values)[:4]) or "no number"
             raise DataError(f"{key} column {value!r} must hold one number for the runs of a "
-                            f"fit (one per --by group), found {found}")
+                            f"fit (one per group, by=), found {found}")
         out[key] = float(values[0])
     return out
 

@@ -33,7 +33,7 @@ def test_chance_per_group_from_a_column(tasks, capsys):
 
 @pytest.mark.parametrize(("chance", "message"), [
     ("chance", "chance column 'chance' must hold one number for the runs of a fit (one per "
-               "--by group), found 0, 0.25"),
+               "group, --by), found 0, 0.25"),
     ("nope", "chance 'nope' is neither a number nor a column of the runs"),
 ])
 def test_a_chance_column_that_does_not_fit_is_one_line(tasks, capsys, chance, message):
