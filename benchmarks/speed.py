@@ -6,7 +6,10 @@ Everything runs in one process and one run (the cold CLI fit is a child process)
 compare like with like on the same machine at the same time. Reports wall and CPU seconds
 (CPU is steadier on a shared machine), gradient evaluations, min bulk ESS and max R-hat, for:
 
-* ``bayescale fit`` as a fresh CLI process (PyTensor's on-disk cache warm);
+* ``bayescale fit`` as a fresh CLI process (PyTensor's on-disk cache warm), and the same fit
+  phase by phase in fresh processes (imports, model, compile, sampling) with nutpie's own entry
+  points (``nutpie.compile_pymc_model``, the default until 2026-12) and with bayescale's lean
+  ones (:mod:`bayescale.inference.entry`);
 * our fit in this process: cold (compiles), warm (compiled model reused), a refit on new data;
 * ``fit_many`` on 100 datasets of 250 points;
 * 2,500- and 25,000-point synthetic sets;
@@ -98,6 +101,44 @@ def gradient_cost(df: pd.DataFrame) -> float:
     return (time.perf_counter() - start) / k
 
 
+#: A fresh process timing each phase of an MCMC fit of Epoch's points (argv: csv, entry).
+PHASES = r"""
+import json, sys, time
+start = time.perf_counter()
+import warnings; warnings.simplefilter("ignore")
+import numpy as np, nutpie
+from bayescale.inference.entry import compile_model
+from bayescale.model.config import ModelConfig
+from bayescale.model.graph import build_model
+t = {"imports": time.perf_counter() - start}
+spec, runs = ModelConfig(law="chinchilla").configure(sys.argv[1])
+model = build_model(spec, runs)
+t["model"] = time.perf_counter() - start - sum(t.values())
+names = list(spec.stored_vars)
+compiled = (nutpie.compile_pymc_model(model, var_names=names) if sys.argv[2] == "nutpie"
+            else compile_model(model, names))
+t["compile"] = time.perf_counter() - start - sum(t.values())
+x0 = np.zeros(compiled.n_dim)
+init = spec.sampling.initial_point()
+for name, where, _ in zip(*compiled.shape_info, strict=False):
+    if name in init:
+        x0[where] = np.ravel(init[name])
+dt = nutpie.sample(compiled, draws=1000, tune=1000, chains=4, seed=1, progress_bar=False,
+                   adaptation="low_rank", init_mean=x0, save_warmup=True)
+t["sampling"] = time.perf_counter() - start - sum(t.values())
+t["total"] = time.perf_counter() - start
+t["E_mean"] = float(dt["posterior"]["E"].mean())
+print(json.dumps(t))
+"""
+
+
+def fresh_phases(csv: Path, entry: str) -> dict:
+    """Seconds per phase of a fit in a fresh process with ``entry`` points (nutpie|bayescale)."""
+    out = subprocess.run([sys.executable, "-c", PHASES, str(csv), entry], check=True,
+                         capture_output=True, text=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def fit_row(name: str, fit: bs.ScalingFit, clock: Clock, n: int) -> dict:
     table = fit.summary()
     d = fit.diagnostics
@@ -135,6 +176,7 @@ def main() -> None:
         clock.wall = wall
         clock.cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         rows.append(fit_row("bayescale fit, fresh CLI process", cli, clock, len(epoch)))
+        fresh = {entry: fresh_phases(csv, entry) for entry in ("nutpie", "bayescale")}
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import bayescale.cli"], check=True)
         import_cli = time.perf_counter() - start
@@ -235,7 +277,7 @@ def main() -> None:
         env[key] = __import__(key).__version__
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"environment": env, "rows": rows, "ratios": ratios,
+    payload = {"environment": env, "rows": rows, "ratios": ratios, "fresh_phases": fresh,
                "intervals_epoch": intervals.to_dict(orient="index"),
                "map_epoch": approx.meta["map"]}
     (RESULTS / "speed.json").write_text(json.dumps(payload, indent=2, default=float))
@@ -252,6 +294,12 @@ def main() -> None:
           f"{env['python']}, PyMC {env['pymc']}, nutpie {env['nutpie']}.", "",
           markdown(shown), "", "Ratios:", ""]
     md += [f"- {k}: {v:.2f}" for k, v in ratios.items()]
+    phases = pd.DataFrame(fresh).T[["imports", "model", "compile", "sampling", "total"]]
+    md += ["", "A fit of Epoch's points in a fresh process, phase by phase (seconds; PyTensor's "
+           "on-disk cache warm), with nutpie's own entry points and with bayescale's "
+           "(bayescale/inference/entry.py; the same draws for a seed: posterior mean of E "
+           f"{fresh['nutpie']['E_mean']:.6f} and {fresh['bayescale']['E_mean']:.6f}):", "",
+           markdown(phases.rename_axis("entry points"), index=True, floatfmt="{:.2f}")]
     md += ["", "gradients: log-density gradient evaluations of the whole run, tuning included. "
            "floor_ratio: CPU seconds of the whole call (sampling, diagnostics, bookkeeping) / "
            "(gradients x us_per_gradient), us_per_gradient being one log-density + gradient of "

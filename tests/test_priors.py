@@ -81,12 +81,14 @@ def test_scipy_stats_is_imported_only_when_a_density_is_evaluated():
     import subprocess
     import sys
 
-    code = ("import sys; from bayescale.priors import Prior; p = Prior('Normal', mu=0, sigma=1); "
-            "before = 'scipy.stats' in sys.modules; p.logpdf([0.0]); "
-            "print(before, 'scipy.stats' in sys.modules)")
+    code = ("import sys; from bayescale.priors import Prior; p = Prior('Gamma', alpha=2, beta=1);"
+            " n = Prior('Normal', mu=0, sigma=1); before = 'scipy.stats' in sys.modules; "
+            "n.logpdf([0.0]); normal = 'scipy.stats' in sys.modules; p.logpdf([1.0]); "
+            "print(before, normal, 'scipy.stats' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.split() == ["False", "True"]
+    # the commonest densities are closed forms (no scipy.stats); the others load it on use
+    assert out.stdout.split() == ["False", "False", "True"]
 
 
 def test_numpy_logpdf_is_minus_infinity_outside_the_support():
@@ -152,3 +154,31 @@ def test_truncated_normal_far_in_the_tail():
     prior = Prior("TruncatedNormal", mu=0.0, sigma=0.1, lower=0.9, upper=math.inf)
     x = prior.sample(np.random.default_rng(0), 1000)
     assert np.isfinite(x).all() and (x > 0.9).all() and np.median(x) < 0.92
+
+
+@pytest.mark.parametrize("prior", [
+    Prior("Normal", mu=1.0, sigma=2.0), Prior("LogNormal", mu=-1.1, sigma=0.4),
+    Prior("HalfNormal", sigma=0.05), Prior("TruncatedNormal", mu=2.04, sigma=0.54, lower=0,
+                                           upper=2.4),
+    Prior("TruncatedNormal", mu=0.0, sigma=0.1, lower=2.9),  # 29 sd out: the far tail
+    Prior("TruncatedNormal", mu=5.0, sigma=1.0, upper=1.0), Prior("TruncatedNormal", mu=0, sigma=1),
+])
+def test_closed_form_densities_equal_scipys(prior):
+    """The MAP path's closed forms (no scipy.stats call overhead) are scipy's numbers."""
+    from scipy import stats
+
+    p = prior.params
+    reference = {
+        "Normal": lambda x: stats.norm.logpdf(x, p["mu"], p["sigma"]),
+        "LogNormal": lambda x: stats.lognorm.logpdf(x, p["sigma"], scale=np.exp(p["mu"])),
+        "HalfNormal": lambda x: stats.halfnorm.logpdf(x, scale=p["sigma"]),
+        "TruncatedNormal": lambda x: stats.truncnorm.logpdf(
+            x, (p["lower"] - p["mu"]) / p["sigma"], (p["upper"] - p["mu"]) / p["sigma"],
+            p["mu"], p["sigma"]),
+    }[prior.dist]
+    x = np.concatenate([np.random.default_rng(0).normal(p.get("mu", 0.0), 3, 50),
+                        [-1.0, 0.0, 0.5, 2.95, 3.5]])
+    ours, theirs = prior.logpdf(x), reference(x)
+    assert np.array_equal(np.isfinite(ours), np.isfinite(theirs))
+    finite = np.isfinite(theirs)
+    np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-12, atol=1e-12)

@@ -197,9 +197,8 @@ def compiled_model(spec: Any, runs: Any) -> tuple[Any, float]:
     """The nutpie model for ``spec``'s structure, with ``runs`` and ``spec``'s numbers in it.
 
     Returns (compiled model, seconds spent compiling: 0 when reused)."""
-    import nutpie
-
     from ..model.graph import build_model, model_inputs
+    from .entry import compile_model
 
     key = spec.sampling.structure()
     seconds = 0.0
@@ -207,8 +206,7 @@ def compiled_model(spec: Any, runs: Any) -> tuple[Any, float]:
         compiled = _COMPILED.get(key)
         if compiled is None:
             start = time.perf_counter()
-            compiled = nutpie.compile_pymc_model(build_model(spec, runs),
-                                                 var_names=list(spec.stored_vars))
+            compiled = compile_model(build_model(spec, runs), var_names=list(spec.stored_vars))
             seconds = time.perf_counter() - start
             _COMPILED[key] = compiled
             while len(_COMPILED) > _COMPILED_LIMIT:
