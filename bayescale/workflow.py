@@ -82,9 +82,11 @@ def fit(
     data : DataFrame, CSV path or Runs
         One row per run with columns ``N`` (parameters), ``D`` (tokens) and/or ``C`` (FLOPs)
         and ``loss``; other names via ``columns``.
-    law : str
-        ``"chinchilla"`` (default; E + A/N^alpha + B/D^beta) or ``"power"`` (E + A·X^-alpha;
-        pick X with ``x="N"|"D"|"C"`` when the data has several). See ``bayescale laws``.
+    law : str, optional
+        A law name (``bayescale laws``), e.g. ``"chinchilla"`` (E + A/N^alpha + B/D^beta) or
+        ``"power"`` (E + A·X^-alpha; pick X with ``x="N"|"D"|"C"`` when the data has several).
+        None (default): chosen from the columns (:func:`bayescale.laws.infer_law`: chinchilla
+        for N and D, power for one input, sigmoid for an accuracy column).
     config : ModelConfig, optional
         The model choices as one object; the keywords below override its fields.
     settings : SamplerSettings, optional
