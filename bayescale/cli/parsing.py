@@ -132,6 +132,7 @@ def config_defaults(sub: argparse.ArgumentParser, command: str, path: str) -> di
         if action is None or flag in ("--config", "--help"):
             fail(f"unknown option {output.cut(repr(key), 60)} for 'bayescale {command}'")
         out[action.dest] = _config_value(action, flag, value, fail, sub.options[flag][1])
+        action.required = False  # a required option the file gives (e.g. output = "fit.nc")
     for group in getattr(sub, "groups", []):  # a required choice the file makes
         if any(a.dest in out for a in group.actions):
             group.group.required = False

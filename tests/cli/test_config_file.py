@@ -57,3 +57,13 @@ def test_a_bad_config_file_is_one_line(place, capsys, text, message):
 def test_a_missing_config_file(place, capsys):
     code, _, err = run(capsys, "summary", "fit.nc", "--config", "none.toml")
     assert code == 1 and "--config none.toml: no such file" in err
+
+
+def test_a_required_option_can_come_from_the_file(place, capsys):
+    (place / "fit.toml").write_text('output = "from_file.nc"\nmethod = "map"\n'
+                                    'discrepancy = "none"\n')
+    code, _, err = run(capsys, "fit", "runs.csv", "--config", "fit.toml")
+    assert code == 0, err
+    assert (place / "from_file.nc").exists()
+    code, _, err = run(capsys, "fit", "runs.csv", "--config", "fit.toml")  # exists now
+    assert code == 1 and "'from_file.nc' already exists; use --force" in err
