@@ -142,6 +142,8 @@ def config_defaults(sub: argparse.ArgumentParser, command: str, path: str) -> di
 def _config_value(action: argparse.Action, flag: str, value: Any, fail: Any,
                   kind: Any) -> Any:
     """One config value converted as argparse converts the flag's text."""
+    if action.nargs == "?" and isinstance(value, bool):  # a flag whose value is optional
+        return action.const if value else action.default
     if kind in ("store_true", "store_false"):
         if not isinstance(value, bool):
             fail(f"{flag[2:]} = {output.cut(repr(value), 40)}: use true or false")

@@ -51,13 +51,17 @@ def sample_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings | None = N
             again = dataclasses.replace(settings,
                                         target_accept=samplers.RETRY_TARGET_ACCEPT)
             second = _mcmc_fit(spec, runs, again, created)
-            second.meta["sampling_seconds"] = round(
+            # the better pass is kept: fewer divergences, then the lower R-hat
+            kept = second if _severity(second) <= _severity(result) else result
+            kept.meta["sampling_seconds"] = round(
                 second.meta["sampling_seconds"] + result.meta["sampling_seconds"], 3)
-            second.meta["compile_seconds"] = result.meta["compile_seconds"]
-            second.meta["second_pass"] = {
+            kept.meta["compile_seconds"] = result.meta["compile_seconds"]
+            kept.meta["second_pass"] = {
                 "reason": trouble, "first_target_accept": settings.target_accept,
-                "target_accept": samplers.RETRY_TARGET_ACCEPT}
-            result = second
+                "target_accept": samplers.RETRY_TARGET_ACCEPT,
+                "second": _trouble(second) or "none", "kept": "second" if kept is second
+                else "first"}
+            result = kept
     if config is not None:
         result.meta["config"] = config.to_dict()
     result.meta["warnings"] = result.check()
@@ -84,6 +88,14 @@ def _mcmc_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings,
     }
     return ScalingFit(make_datatree(runs, "posterior", dt["posterior"].to_dataset(),
                                     dt["sample_stats"].to_dataset()), spec, runs, meta)
+
+
+def _severity(fit: ScalingFit) -> tuple[int, float]:
+    """(divergences, largest R-hat) of an MCMC fit: smaller is better."""
+    stats = fit.dt["sample_stats"].to_dataset() if "sample_stats" in fit.dt.children else {}
+    div = int(np.sum(stats["diverging"].to_numpy())) if "diverging" in stats else 0
+    rhat = float(np.nanmax(fit.summary()["r_hat"].to_numpy(dtype=float), initial=1.0))
+    return div, rhat
 
 
 def _trouble(fit: ScalingFit) -> str:

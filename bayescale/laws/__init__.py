@@ -138,7 +138,8 @@ def get_law(name: str | Law, *, available: Iterable[str] | None = None, **option
 
 def infer_law(available: Iterable[str], *, response: str = "loss",
               x: str | None = None) -> str:
-    """The law a table calls for when none is named: ``chinchilla`` for losses with N and D,
+    """The law a table calls for when none is named: ``chinchilla`` for losses with N and D
+    (or N and C),
     ``power`` for losses with one input (N, D or C, or the one ``x`` names), ``sigmoid`` for
     accuracies. A table that fits none of these is an error naming the laws to choose from."""
     have = [k for k in INPUTS if k in set(available) and k in ("N", "D", "C")]
@@ -146,7 +147,7 @@ def infer_law(available: Iterable[str], *, response: str = "loss",
         return "sigmoid"
     if x is not None:
         return "power"
-    if "N" in have and "D" in have:
+    if "N" in have and ("D" in have or "C" in have):  # D = C/(6N) is derived from N and C
         return "chinchilla"
     if len(have) == 1:
         return "power"

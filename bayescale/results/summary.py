@@ -64,6 +64,14 @@ def fit_summary(fit: Any, prob: float = 0.95) -> FitSummary:
         shrink = fit.shrinkage()["shrinkage"]
         notes.append("learned from the data (shrinkage 1 - var post/var prior; near 0: the "
                      "prior speaks): " + ", ".join(f"{k} {v:.2f}" for k, v in shrink.items()))
+    options = {k: v for k, v in fit.law.options().items() if k != "expression"}
+    if options:
+        notes.append("law options: " + ", ".join(f"{k} = {v}" for k, v in options.items()))
+    second = fit.meta.get("second_pass")
+    if second:
+        notes.append(f"sampled twice: the first pass had {second['reason']}; the second "
+                     f"(target acceptance {second['target_accept']:g}) had "
+                     f"{second.get('second', 'none')}; kept the {second.get('kept', 'second')}")
     if fit.discrepancy is not None:
         notes.append(describe_discrepancy(fit.discrepancy))
     notes.append("priors:")

@@ -67,3 +67,13 @@ def test_a_required_option_can_come_from_the_file(place, capsys):
     assert (place / "from_file.nc").exists()
     code, _, err = run(capsys, "fit", "runs.csv", "--config", "fit.toml")  # exists now
     assert code == 1 and "'from_file.nc' already exists; use --force" in err
+
+
+def test_an_optional_value_flag_as_true(place, capsys):
+    from bayescale.testing import fake_fit
+
+    fake_fit("power", draws=100, chains=2).save(place / "power.nc")
+    (place / "o.toml").write_text("[optimal]\nhalve = true\n[predict]\nprob = 0.5\n")
+    code, out, err = run(capsys, "optimal", "power.nc", "--config", "o.toml")
+    assert code == 0, err
+    assert "how many times more N halves the reducible loss" in out

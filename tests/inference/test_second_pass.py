@@ -41,6 +41,7 @@ def test_a_divergent_first_pass_is_sampled_again(sampler, tmp_path, capsys):
     assert "warning: 3 divergent" not in err  # the second pass has none
     fit = bs.load(out)
     assert fit.meta["second_pass"]["reason"] == "3 divergent transitions"
+    assert fit.meta["second_pass"]["kept"] == "second"
     assert fit.meta["sampler"]["target_accept"] == 0.99 and fit.meta["sampling_seconds"] == 1.0
 
 
@@ -56,3 +57,25 @@ def test_no_retry_keeps_the_first_pass_and_its_warning(sampler, tmp_path, capsys
 def test_a_clean_first_pass_is_kept(sampler, tmp_path, capsys):
     assert main(["fit", *ARGS, "--target-accept", "0.99", "-o", str(tmp_path / "f.nc")]) == 0
     assert sampler == [0.99]  # already at the second pass's setting: nothing to retry
+
+
+def test_a_second_pass_that_is_no_better_is_not_kept(monkeypatch, tmp_path, capsys):
+    import bayescale.inference.samplers as samplers
+
+    calls = []
+
+    def sample(spec, runs, settings):
+        calls.append(settings.target_accept)
+        fit = fake_fit("power", draws=settings.draws, chains=settings.chains,
+                       divergences=3 if settings.target_accept < 0.99 else 5)
+        return fit.dt, {"compile": 1.0, "sampling": 0.5, "gradients": 100}
+
+    monkeypatch.setattr(samplers, "sample", sample)
+    out = tmp_path / "f.nc"
+    assert main(["fit", *ARGS, "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert calls == [0.9, 0.99]
+    assert "which was no better (5 divergent transitions): kept the first" in err
+    fit = bs.load(out)
+    assert fit.meta["second_pass"]["kept"] == "first"
+    assert fit.meta["sampler"]["target_accept"] == 0.9

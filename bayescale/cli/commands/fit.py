@@ -112,17 +112,23 @@ def run(args: argparse.Namespace) -> int:
     compiled = result.meta.get("compile_seconds")
     timing = (f"compile {compiled:.1f} s + sampling {result.meta['sampling_seconds']:.1f} s"
               if compiled else f"{result.meta['sampling_seconds']:.1f} s")
-    second = result.meta.get("second_pass")
-    if second:
-        output.say(args, f"  second pass: the first ({second['first_target_accept']:g} target "
-                         f"acceptance) had {second['reason']}; sampled again with "
-                         f"--target-accept {second['target_accept']:g}")
+    if result.meta.get("second_pass"):
+        output.say(args, f"  {second_pass(result.meta['second_pass'])}")
     output.say(args, f"  done: {timing} (seed {seed}); saved {args.output}")
     if args.json:
         output.print_json(summary_json(result, args.prob))
     elif not args.quiet:
         print_summary(result, args.prob)
     return 0
+
+
+def second_pass(info: dict[str, Any]) -> str:
+    """What the automatic second pass did, in one line."""
+    text = (f"second pass: the first ({info['first_target_accept']:g} target acceptance) had "
+            f"{info['reason']}; sampled again with --target-accept {info['target_accept']:g}")
+    if info.get("kept") == "first":
+        return text + f", which was no better ({info.get('second')}): kept the first"
+    return text
 
 
 def safe_name(name: Any) -> str:
@@ -176,6 +182,11 @@ def fit_groups(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
+    again = [name for name, fit in fits.items() if fit.meta.get("second_pass")]
+    if again:
+        shown = ", ".join(repr(str(n)) for n in again[:5]) + (" ..." if len(again) > 5 else "")
+        output.say(args, f"  second pass (target acceptance 0.99) for {len(again)} of "
+                         f"{len(fits)} groups ({shown}): see 'second_pass' in their files")
     if setting is not None:
         fits = {name: apply_discrepancy(fit, setting)
                 for name, fit in fits.items()}
