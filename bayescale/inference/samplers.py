@@ -216,7 +216,6 @@ def compiled_model(spec: Any, runs: Any) -> tuple[Any, float]:
 
 
 def _sample_nutpie(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[str, float]]:
-    import nutpie
 
     compiled, compile_seconds = compiled_model(spec, runs)
     init = spec.sampling.initial_point()
@@ -226,11 +225,7 @@ def _sample_nutpie(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[
             x0[where] = np.ravel(init[name])
     start = time.perf_counter()
     try:
-        dt = nutpie.sample(
-            compiled, draws=s.draws, tune=s.tune, chains=s.chains, seed=s.random_seed,
-            target_accept=s.target_accept, adaptation="low_rank", save_warmup=True,
-            progress_bar=s.progress, init_mean=x0,
-        )
+        dt = _run_nutpie(compiled, s, x0)
     except RuntimeError as exc:
         if "initialization points failed" not in str(exc):
             raise
@@ -240,6 +235,36 @@ def _sample_nutpie(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[
     timing = {"compile": compile_seconds, "sampling": time.perf_counter() - start,
               "gradients": _gradients(dt)}
     return _tidy(dt, spec.stored_vars), timing
+
+
+def _run_nutpie(compiled: Any, s: SamplerSettings, x0: np.ndarray) -> Any:
+    """nutpie's sampler in the background, waited for here, so that Ctrl-C at any moment
+    stops it: while it starts, an interrupt is held until the sampler exists (an interrupt in
+    between would leave its threads running to the last draw, and the process waiting for
+    them); while it runs, an interrupt cancels it. Either way KeyboardInterrupt is raised."""
+    import signal
+    import threading
+
+    import nutpie
+
+    held: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, lambda *_: held.append(1)) if main else None
+    try:
+        sampler = nutpie.sample(
+            compiled, draws=s.draws, tune=s.tune, chains=s.chains, seed=s.random_seed,
+            target_accept=s.target_accept, adaptation="low_rank", save_warmup=True,
+            progress_bar=s.progress, init_mean=x0, blocking=False)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+    try:
+        if held:
+            raise KeyboardInterrupt
+        return sampler.wait()
+    except KeyboardInterrupt:
+        sampler.cancel()
+        raise
 
 
 def _sample_pymc(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[str, float]]:
