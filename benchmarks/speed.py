@@ -108,6 +108,7 @@ start = time.perf_counter()
 import warnings; warnings.simplefilter("ignore")
 import numpy as np, nutpie
 from bayescale.inference.entry import compile_model
+from bayescale.inference.samplers import start_vector
 from bayescale.model.config import ModelConfig
 from bayescale.model.graph import build_model
 t = {"imports": time.perf_counter() - start}
@@ -118,11 +119,7 @@ names = list(spec.stored_vars)
 compiled = (nutpie.compile_pymc_model(model, var_names=names) if sys.argv[2] == "nutpie"
             else compile_model(model, names))
 t["compile"] = time.perf_counter() - start - sum(t.values())
-x0 = np.zeros(compiled.n_dim)
-init = spec.sampling.initial_point()
-for name, where, _ in zip(*compiled.shape_info, strict=False):
-    if name in init:
-        x0[where] = np.ravel(init[name])
+x0 = start_vector(compiled, spec)
 dt = nutpie.sample(compiled, draws=1000, tune=1000, chains=4, seed=1, progress_bar=False,
                    adaptation="low_rank", init_mean=x0, save_warmup=True)
 t["sampling"] = time.perf_counter() - start - sum(t.values())

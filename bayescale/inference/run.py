@@ -100,16 +100,10 @@ def _severity(fit: ScalingFit) -> tuple[int, float]:
 
 def _trouble(fit: ScalingFit) -> str:
     """What calls for a second pass: divergences, or R-hat above 1.01 ("" when none)."""
-    out = []
-    stats = fit.dt["sample_stats"].to_dataset() if "sample_stats" in fit.dt.children else {}
-    if "diverging" in stats:
-        div = int(np.sum(stats["diverging"].to_numpy()))
-        if div:
-            out.append(f"{div} divergent transition{'s' if div > 1 else ''}")
-    if int(fit.dt["posterior"].to_dataset().sizes.get("chain", 1)) > 1:
-        rhat = float(np.nanmax(fit.summary()["r_hat"].to_numpy(dtype=float), initial=1.0))
-        if rhat > 1.01:
-            out.append(f"R-hat {rhat:.3f}")
+    div, rhat = _severity(fit)
+    out = [f"{div} divergent transition{'s' if div > 1 else ''}"] if div else []
+    if rhat > 1.01:
+        out.append(f"R-hat {rhat:.3f}")
     return ", ".join(out)
 
 

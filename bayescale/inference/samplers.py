@@ -218,11 +218,7 @@ def compiled_model(spec: Any, runs: Any) -> tuple[Any, float]:
 def _sample_nutpie(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[str, float]]:
 
     compiled, compile_seconds = compiled_model(spec, runs)
-    init = spec.sampling.initial_point()
-    x0 = np.zeros(compiled.n_dim)
-    for name, where, _ in zip(*compiled.shape_info, strict=False):
-        if name in init:  # the value variables (the rest of shape_info are expanded ones)
-            x0[where] = np.ravel(init[name])
+    x0 = start_vector(compiled, spec)
     start = time.perf_counter()
     try:
         dt = _run_nutpie(compiled, s, x0)
@@ -235,6 +231,17 @@ def _sample_nutpie(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[
     timing = {"compile": compile_seconds, "sampling": time.perf_counter() - start,
               "gradients": _gradients(dt)}
     return _tidy(dt, spec.stored_vars), timing
+
+
+def start_vector(compiled: Any, spec: Any) -> np.ndarray:
+    """Every chain's starting point as nutpie's flat vector: the spec's initial point (the
+    same for every chain and every process, unlike nutpie's jittered starts)."""
+    init = spec.sampling.initial_point()
+    x0 = np.zeros(compiled.n_dim)
+    for name, where, _ in zip(*compiled.shape_info, strict=False):
+        if name in init:  # the value variables (the rest of shape_info are expanded ones)
+            x0[where] = np.ravel(init[name])
+    return x0
 
 
 def _run_nutpie(compiled: Any, s: SamplerSettings, x0: np.ndarray) -> Any:

@@ -384,8 +384,8 @@ class ScalingFit:
                                              spec=self.spec, runs=self.runs)
             out += checks.residual_warnings(self.residuals(),
                                             [k for k in ("N", "D", "C") if k in self.runs.table])
-            if self.discrepancy is not None and self.discrepancy.warning():
-                out.append(self.discrepancy.warning())
+            huge = self.discrepancy.warning() if self.discrepancy is not None else None
+            out += [huge] if huge else []
         return out
 
     # -- persistence ------------------------------------------------------------------------

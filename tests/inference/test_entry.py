@@ -7,7 +7,7 @@ import ctypes
 import numpy as np
 import pytest
 
-from bayescale.inference.samplers import compiled_model
+from bayescale.inference.samplers import compiled_model, start_vector
 from bayescale.model.config import ModelConfig
 from tests.conftest import ROOT
 
@@ -72,11 +72,7 @@ def test_the_same_draws_as_nutpies_own_entry_points():
                      nutpie.compile_pymc_model(model, var_names=list(spec.stored_vars))):
         # bayescale starts every chain at the same point (nutpie's own jittered starts depend
         # on the iteration order of a set of PyMC variables)
-        x0 = np.zeros(compiled.n_dim)
-        init = spec.sampling.initial_point()
-        for name, where, _ in zip(*compiled.shape_info, strict=False):
-            if name in init:
-                x0[where] = np.ravel(init[name])
+        x0 = start_vector(compiled, spec)
         dt = nutpie.sample(compiled, draws=200, tune=200, chains=2, seed=3, progress_bar=False,
                            adaptation="low_rank", init_mean=x0)
         draws.append({k: dt["posterior"][k].values for k in spec.stored_vars})

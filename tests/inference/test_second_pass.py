@@ -14,9 +14,9 @@ ARGS = [FOUNDING, "--law", "power", "--columns", "loss=error", "--discrepancy", 
         "--draws", "100", "--chains", "2", "--seed", "3"]
 
 
-@pytest.fixture
-def sampler(monkeypatch):
-    """A stand-in sampler: divergent at the default target acceptance, clean at 0.99."""
+def stand_in(monkeypatch, second_divergences: int = 0) -> list[float]:
+    """A stand-in sampler: 3 divergences at the default target acceptance,
+    ``second_divergences`` at 0.99. Returns the target acceptances it was called with."""
     import bayescale.inference.samplers as samplers
 
     calls = []
@@ -24,11 +24,16 @@ def sampler(monkeypatch):
     def sample(spec, runs, settings):
         calls.append(settings.target_accept)
         fit = fake_fit("power", draws=settings.draws, chains=settings.chains,
-                       divergences=3 if settings.target_accept < 0.99 else 0)
+                       divergences=3 if settings.target_accept < 0.99 else second_divergences)
         return fit.dt, {"compile": 1.0, "sampling": 0.5, "gradients": 100}
 
     monkeypatch.setattr(samplers, "sample", sample)
     return calls
+
+
+@pytest.fixture
+def sampler(monkeypatch):
+    return stand_in(monkeypatch)
 
 
 def test_a_divergent_first_pass_is_sampled_again(sampler, tmp_path, capsys):
@@ -60,17 +65,7 @@ def test_a_clean_first_pass_is_kept(sampler, tmp_path, capsys):
 
 
 def test_a_second_pass_that_is_no_better_is_not_kept(monkeypatch, tmp_path, capsys):
-    import bayescale.inference.samplers as samplers
-
-    calls = []
-
-    def sample(spec, runs, settings):
-        calls.append(settings.target_accept)
-        fit = fake_fit("power", draws=settings.draws, chains=settings.chains,
-                       divergences=3 if settings.target_accept < 0.99 else 5)
-        return fit.dt, {"compile": 1.0, "sampling": 0.5, "gradients": 100}
-
-    monkeypatch.setattr(samplers, "sample", sample)
+    calls = stand_in(monkeypatch, second_divergences=5)
     out = tmp_path / "f.nc"
     assert main(["fit", *ARGS, "-o", str(out)]) == 0
     err = capsys.readouterr().err
