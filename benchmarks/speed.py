@@ -6,10 +6,12 @@ Everything runs in one process and one run (the cold CLI fit is a child process)
 compare like with like on the same machine at the same time. Reports wall and CPU seconds
 (CPU is steadier on a shared machine), gradient evaluations, min bulk ESS and max R-hat, for:
 
-* ``bayescale fit`` as a fresh CLI process (PyTensor's on-disk cache warm), and the same fit
-  phase by phase in fresh processes (imports, model, compile, sampling) with nutpie's own entry
-  points (``nutpie.compile_pymc_model``, the default until 2026-12) and with bayescale's lean
-  ones (:mod:`bayescale.inference.entry`);
+* ``bayescale fit`` as a fresh CLI process (PyTensor's on-disk cache warm), first with an empty
+  compile cache (it compiles), then with the one it left (it loads the compiled model:
+  :mod:`bayescale.inference.cache`, the default since 2026-12), and the same fit phase by phase
+  in fresh processes (imports, model, compile, sampling) with nutpie's own entry points
+  (``nutpie.compile_pymc_model``, the default until 2026-12), with bayescale's lean ones
+  (:mod:`bayescale.inference.entry`), and loaded from the compile cache;
 * our fit in this process: cold (compiles), warm (compiled model reused), a refit on new data;
 * ``fit_many`` on 100 datasets of 250 points;
 * 2,500- and 25,000-point synthetic sets;
@@ -101,27 +103,36 @@ def gradient_cost(df: pd.DataFrame) -> float:
     return (time.perf_counter() - start) / k
 
 
-#: A fresh process timing each phase of an MCMC fit of Epoch's points (argv: csv, entry).
+#: A fresh process timing each phase of an MCMC fit of Epoch's points (argv: csv, entry):
+#: ``nutpie`` (nutpie's own entry points), ``bayescale`` (ours, compiled), ``cache`` (ours,
+#: loaded from the compile cache named by $BAYESCALE_COMPILE_CACHE: no PyMC model is built).
 PHASES = r"""
 import json, sys, time
 start = time.perf_counter()
 import warnings; warnings.simplefilter("ignore")
 import numpy as np, nutpie
-from bayescale.inference.entry import compile_model
+from bayescale.inference.cache import cached_model
+from bayescale.inference.entry import compile_model, with_starts
 from bayescale.inference.samplers import start_vector
 from bayescale.model.config import ModelConfig
-from bayescale.model.graph import build_model
+from bayescale.model.graph import build_model, model_inputs
 t = {"imports": time.perf_counter() - start}
 spec, runs = ModelConfig(law="chinchilla").configure(sys.argv[1])
-model = build_model(spec, runs)
-t["model"] = time.perf_counter() - start - sum(t.values())
 names = list(spec.stored_vars)
-compiled = (nutpie.compile_pymc_model(model, var_names=names) if sys.argv[2] == "nutpie"
-            else compile_model(model, names))
+model = None if sys.argv[2] == "cache" else build_model(spec, runs)
+t["model"] = time.perf_counter() - start - sum(t.values())
+if sys.argv[2] == "cache":
+    compiled, loaded = cached_model(spec, runs, names)
+    assert loaded, "the compile cache was cold"
+elif sys.argv[2] == "nutpie":
+    compiled = nutpie.compile_pymc_model(model, var_names=names)
+else:
+    compiled = compile_model(model, names)
+compiled = compiled.with_data(**model_inputs(spec, runs))
+compiled = with_starts(compiled, start_vector(compiled, spec))
 t["compile"] = time.perf_counter() - start - sum(t.values())
-x0 = start_vector(compiled, spec)
 dt = nutpie.sample(compiled, draws=1000, tune=1000, chains=4, seed=1, progress_bar=False,
-                   adaptation="low_rank", init_mean=x0, save_warmup=True)
+                   adaptation="low_rank", save_warmup=True)
 t["sampling"] = time.perf_counter() - start - sum(t.values())
 t["total"] = time.perf_counter() - start
 t["E_mean"] = float(dt["posterior"]["E"].mean())
@@ -129,11 +140,23 @@ print(json.dumps(t))
 """
 
 
-def fresh_phases(csv: Path, entry: str) -> dict:
-    """Seconds per phase of a fit in a fresh process with ``entry`` points (nutpie|bayescale)."""
+def fresh_phases(csv: Path, entry: str, env: dict[str, str]) -> dict:
+    """Seconds per phase of a fit in a fresh process with ``entry`` points
+    (nutpie|bayescale|cache)."""
     out = subprocess.run([sys.executable, "-c", PHASES, str(csv), entry], check=True,
-                         capture_output=True, text=True, cwd=ROOT)
+                         capture_output=True, text=True, cwd=ROOT, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def fresh_cli(csv: Path, out: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``bayescale fit`` on ``csv`` in a fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "bayescale", "fit", str(csv), "--law", "chinchilla",
+                    "--seed", "1", "-o", str(out), "--quiet"], check=True, cwd=ROOT, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def fit_row(name: str, fit: bs.ScalingFit, clock: Clock, n: int) -> dict:
@@ -157,23 +180,21 @@ def main() -> None:
     rows: list[dict] = []
     print("bayescale speed benchmark: 4 chains x (1000 tune + 1000 draws), 2 cores\n")
 
-    # 1. a fresh CLI process, as a user runs it (PyTensor's on-disk cache is warm)
+    # 1. fresh CLI processes, as a user runs them (PyTensor's on-disk cache warm): the first
+    # with an empty compile cache (it compiles), the next with the cache it left (it loads)
     with tempfile.TemporaryDirectory() as tmp:
-        csv, out = Path(tmp) / "epoch.csv", Path(tmp) / "fit.nc"
+        csv = Path(tmp) / "epoch.csv"
         epoch.to_csv(csv, index=False)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "bayescale", "fit", str(csv), "--law",
-                        "chinchilla", "--seed", "1", "-o", str(out), "--quiet"], check=True,
-                       cwd=ROOT)
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cli = bs.load(out)
-        clock = Clock()
-        clock.wall = wall
-        clock.cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        rows.append(fit_row("bayescale fit, fresh CLI process", cli, clock, len(epoch)))
-        fresh = {entry: fresh_phases(csv, entry) for entry in ("nutpie", "bayescale")}
+        env = {**os.environ, "BAYESCALE_COMPILE_CACHE": str(Path(tmp) / "compiled")}
+        for what, out in (("cold", "first.nc"), ("warm", "second.nc")):
+            clock = Clock()
+            clock.wall, clock.cpu = fresh_cli(csv, Path(tmp) / out, env)
+            cli = bs.load(Path(tmp) / out)
+            assert cli.meta["compiled"] == ("compiled" if what == "cold" else "cache")
+            rows.append(fit_row(f"bayescale fit, fresh CLI process, compile cache {what}", cli,
+                                clock, len(epoch)))
+        fresh = {entry: fresh_phases(csv, entry, env) for entry in ("nutpie", "bayescale",
+                                                                    "cache")}
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import bayescale.cli"], check=True)
         import_cli = time.perf_counter() - start
@@ -181,7 +202,9 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", "import pymc, nutpie"], check=True)
         import_stack = time.perf_counter() - start
 
-    # 2. in this process: cold (compiles), warm (reuses), refit on new data
+    # 2. in this process: cold (compiles: an empty compile cache), warm (reuses), refit on new
+    # data
+    os.environ["BAYESCALE_COMPILE_CACHE"] = tempfile.mkdtemp(prefix="bayescale-bench-")
     with Clock() as clock:
         fit = bs.fit(epoch, "chinchilla", random_seed=1)
     rows.append(fit_row("fit in process, cold (compiles)", fit, clock, len(epoch)))
@@ -248,8 +271,8 @@ def main() -> None:
     ratios = {
         "warm fit / bootstrap (wall)": by["fit in process, warm (reuses the compiled model)"]
         ["wall_s"] / boot,
-        "fresh CLI fit / bootstrap (wall)": by["bayescale fit, fresh CLI process"]["wall_s"]
-        / boot,
+        "fresh CLI fit (compile cache warm) / bootstrap (wall)":
+        by["bayescale fit, fresh CLI process, compile cache warm"]["wall_s"] / boot,
         "warm fit / Huber point fit (wall)": by["fit in process, warm (reuses the compiled "
                                                  "model)"]["wall_s"]
         / by["Huber top-20 L-BFGS (point fit)"]["wall_s"],
@@ -292,10 +315,14 @@ def main() -> None:
           markdown(shown), "", "Ratios:", ""]
     md += [f"- {k}: {v:.2f}" for k, v in ratios.items()]
     phases = pd.DataFrame(fresh).T[["imports", "model", "compile", "sampling", "total"]]
+    phases.index = ["nutpie's, compiled", "bayescale's, compiled",
+                    "bayescale's, loaded from the compile cache"]
     md += ["", "A fit of Epoch's points in a fresh process, phase by phase (seconds; PyTensor's "
            "on-disk cache warm), with nutpie's own entry points and with bayescale's "
-           "(bayescale/inference/entry.py; the same draws for a seed: posterior mean of E "
-           f"{fresh['nutpie']['E_mean']:.6f} and {fresh['bayescale']['E_mean']:.6f}):", "",
+           "(bayescale/inference/entry.py), compiled or loaded from bayescale's compile cache "
+           "(bayescale/inference/cache.py; no PyMC model is built). The same draws for a seed: "
+           "posterior mean of E " + ", ".join(f"{fresh[k]['E_mean']:.6f}" for k in fresh)
+           + ".", "",
            markdown(phases.rename_axis("entry points"), index=True, floatfmt="{:.2f}")]
     md += ["", "gradients: log-density gradient evaluations of the whole run, tuning included. "
            "floor_ratio: CPU seconds of the whole call (sampling, diagnostics, bookkeeping) / "

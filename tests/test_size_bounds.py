@@ -167,7 +167,7 @@ def test_no_starting_point_is_a_user_error_not_an_internal_one(monkeypatch):
 
     compiled = SimpleNamespace(n_dim=0, shape_info=([], [], []))
     monkeypatch.setitem(sys.modules, "nutpie", SimpleNamespace(sample=fail))
-    monkeypatch.setattr(samplers, "compiled_model", lambda *_: (compiled, 0.0))
+    monkeypatch.setattr(samplers, "compiled_model", lambda *_: (compiled, 0.0, "reused"))
     spec = SimpleNamespace(free_params=["a"], n_groups=0,
                            sampling=SimpleNamespace(initial_point=dict))
     with pytest.raises(SpecError, match=r"no starting point .* check the priors") as info:

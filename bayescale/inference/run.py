@@ -55,7 +55,9 @@ def sample_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings | None = N
             kept = second if _severity(second) <= _severity(result) else result
             kept.meta["sampling_seconds"] = round(
                 second.meta["sampling_seconds"] + result.meta["sampling_seconds"], 3)
-            kept.meta["compile_seconds"] = result.meta["compile_seconds"]
+            for key in ("compile_seconds", "compiled"):
+                if key in result.meta:
+                    kept.meta[key] = result.meta[key]
             kept.meta["second_pass"] = {
                 "reason": trouble, "first_target_accept": settings.target_accept,
                 "target_accept": samplers.RETRY_TARGET_ACCEPT,
@@ -83,6 +85,7 @@ def _mcmc_fit(spec: ModelSpec, runs: Runs, settings: SamplerSettings,
         "compile_seconds": (None if timing["compile"] is None
                             else round(timing["compile"], 3)),
         "gradient_evaluations": timing["gradients"],
+        **({"compiled": timing["compiled"]} if timing.get("compiled") else {}),
         "created": created,
         "bayescale_version": __version__,
     }

@@ -6,10 +6,10 @@ group (the public parameters that vary) and a numeric ``sample_stats`` group (``
 
 * ``nutpie`` (default): nutpie's NUTS on the numba back-end with a low-rank mass matrix. The
   compiled model is kept per model *structure* (law, likelihood, prior families, coordinates;
-  :meth:`~bayescale.model.coordinates.Sampling.structure`) for the life of the process; a new
-  dataset or new prior values are swapped in with ``with_data`` and sample without compiling
-  again (0.5 s instead of ~20 s on 240 runs). PyTensor's numba cache in ``~/.pytensor`` also
-  shortens the first compile of every later process.
+  :meth:`~bayescale.model.coordinates.Sampling.structure`) for the life of the process, and on
+  disk for later processes (:mod:`~bayescale.inference.cache`); a new dataset or new prior
+  values are swapped in with ``with_data`` and sample without compiling again (0.5 s instead
+  of ~10 s on 240 runs).
 * ``pymc``: PyMC's own NUTS (``pm.sample(nuts_sampler="pymc")``), ~10x slower, kept as a
   cross-check.
 * ``numpyro``: NumPyro's NUTS through PyMC on JAX (``pip install 'bayescale[jax]'``).
@@ -184,7 +184,8 @@ def sample(spec: Any, runs: Any, settings: SamplerSettings) -> tuple[Any, dict[s
 
     Returns (DataTree with ``posterior`` and ``sample_stats``, timings in seconds:
     ``compile`` (0 when a compiled model was reused; None when the back-end does not
-    separate it) and ``sampling``).
+    separate it) and ``sampling``; nutpie's also say how the model was ``compiled``:
+    ``"reused"``, loaded from the ``"cache"`` or ``"compiled"``).
     """
     s = settings.validated()
     check_memory(s, spec, runs)
@@ -193,49 +194,54 @@ def sample(spec: Any, runs: Any, settings: SamplerSettings) -> tuple[Any, dict[s
     return _sample_pymc(spec, runs, s)
 
 
-def compiled_model(spec: Any, runs: Any) -> tuple[Any, float]:
-    """The nutpie model for ``spec``'s structure, with ``runs`` and ``spec``'s numbers in it.
+def compiled_model(spec: Any, runs: Any) -> tuple[Any, float, str]:
+    """The nutpie model for ``spec``'s structure, with ``runs``, ``spec``'s numbers and its
+    starting points in it: reused within the process, else loaded from the compile cache
+    (:mod:`~bayescale.inference.cache`), else compiled.
 
-    Returns (compiled model, seconds spent compiling: 0 when reused)."""
-    from ..model.graph import build_model, model_inputs
-    from .entry import compile_model
+    Returns (compiled model, seconds spent compiling or loading it: 0 when reused, how it was
+    obtained: ``"reused"``, ``"cache"`` or ``"compiled"``)."""
+    from ..model.graph import model_inputs
+    from .cache import cached_model
+    from .entry import with_starts
 
     key = spec.sampling.structure()
-    seconds = 0.0
+    seconds, how = 0.0, "reused"
     with _COMPILED_LOCK:
         compiled = _COMPILED.get(key)
         if compiled is None:
             start = time.perf_counter()
-            compiled = compile_model(build_model(spec, runs), var_names=list(spec.stored_vars))
-            seconds = time.perf_counter() - start
+            compiled, loaded = cached_model(spec, runs, list(spec.stored_vars))
+            seconds, how = time.perf_counter() - start, ("cache" if loaded else "compiled")
             _COMPILED[key] = compiled
             while len(_COMPILED) > _COMPILED_LIMIT:
                 _COMPILED.popitem(last=False)
         _COMPILED.move_to_end(key)
-    return compiled.with_data(**model_inputs(spec, runs)), seconds
+    compiled = compiled.with_data(**model_inputs(spec, runs))
+    return with_starts(compiled, start_vector(compiled, spec)), seconds, how
 
 
 def _sample_nutpie(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[str, float]]:
 
-    compiled, compile_seconds = compiled_model(spec, runs)
-    x0 = start_vector(compiled, spec)
+    compiled, compile_seconds, how = compiled_model(spec, runs)
     start = time.perf_counter()
     try:
-        dt = _run_nutpie(compiled, s, x0)
+        dt = _run_nutpie(compiled, s)
     except RuntimeError as exc:
         if "initialization points failed" not in str(exc):
             raise
         # the user's numbers, not a bug: e.g. a prior centred at 1e300
         raise SpecError("the sampler found no starting point where the model's log-density is "
                         "finite; check the priors for extreme values (and the runs)") from None
-    timing = {"compile": compile_seconds, "sampling": time.perf_counter() - start,
+    timing = {"compile": compile_seconds, "compiled": how,
+              "sampling": time.perf_counter() - start,
               "gradients": _gradients(dt)}
     return _tidy(dt, spec.stored_vars), timing
 
 
 def start_vector(compiled: Any, spec: Any) -> np.ndarray:
-    """Every chain's starting point as nutpie's flat vector: the spec's initial point (the
-    same for every chain and every process, unlike nutpie's jittered starts)."""
+    """The spec's initial point as nutpie's flat vector (each chain starts there plus a
+    jitter: :func:`~bayescale.inference.entry.with_starts`)."""
     init = spec.sampling.initial_point()
     x0 = np.zeros(compiled.n_dim)
     for name, where, _ in zip(*compiled.shape_info, strict=False):
@@ -244,7 +250,7 @@ def start_vector(compiled: Any, spec: Any) -> np.ndarray:
     return x0
 
 
-def _run_nutpie(compiled: Any, s: SamplerSettings, x0: np.ndarray) -> Any:
+def _run_nutpie(compiled: Any, s: SamplerSettings) -> Any:
     """nutpie's sampler in the background, waited for here, so that Ctrl-C at any moment
     stops it: while it starts, an interrupt is held until the sampler exists (an interrupt in
     between would leave its threads running to the last draw, and the process waiting for
@@ -261,7 +267,7 @@ def _run_nutpie(compiled: Any, s: SamplerSettings, x0: np.ndarray) -> Any:
         sampler = nutpie.sample(
             compiled, draws=s.draws, tune=s.tune, chains=s.chains, seed=s.random_seed,
             target_accept=s.target_accept, adaptation="low_rank", save_warmup=True,
-            progress_bar=s.progress, init_mean=x0, blocking=False)
+            progress_bar=s.progress, blocking=False)
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)

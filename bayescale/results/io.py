@@ -420,6 +420,7 @@ _META = _record({
     "sampler": _record({"random_seed": _is("count", none=True), "draws": _is("count"),
                         "chains": _is("count"), "tune": _is("count")}, rest=_is("scalar")),
     "sampling_seconds": _is("num", none=True), "compile_seconds": _is("num", none=True),
+    "compiled": _one_of("reused", "cache", "compiled"),
     "gradient_evaluations": _is("count", none=True), "created": _is("str"),
     "command": _is("str", none=True), "by": _map(_is("str")),
     "map": _map(_either(_is("num"), _list(_is("num")), "a number or a list of numbers")),

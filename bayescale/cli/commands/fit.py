@@ -110,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
     save(result, args.output, overwrite=args.force)
     seed = result.meta["sampler"]["random_seed"]
     compiled = result.meta.get("compile_seconds")
-    timing = (f"compile {compiled:.1f} s + sampling {result.meta['sampling_seconds']:.1f} s"
+    what = ("compiled model loaded from the cache" if result.meta.get("compiled") == "cache"
+            else "compile")
+    timing = (f"{what} {compiled:.1f} s + sampling {result.meta['sampling_seconds']:.1f} s"
               if compiled else f"{result.meta['sampling_seconds']:.1f} s")
     if result.meta.get("second_pass"):
         output.say(args, f"  {second_pass(result.meta['second_pass'])}")

@@ -1,0 +1,142 @@
+"""Compiled models kept on disk between processes: one folder per model structure.
+
+The first process that fits a model structure (law, likelihood, prior families, coordinates:
+:meth:`~bayescale.model.coordinates.Sampling.structure`) compiles it (PyMC's graph, PyTensor's
+rewrites, numba) and leaves its nutpie callbacks in a folder here (see
+:mod:`~bayescale.inference.entry`); every later process with the same structure loads them in
+a fraction of a second, without building the PyMC model. The numbers are the same: the loaded
+callbacks are the compiled ones, and the data and prior values are swapped in as for a model
+reused within a process.
+
+The folder's name is a hash of everything the compiled code depends on: the structure, the
+stored variables, the data arrays' names, types and ranks, the versions of Python, NumPy,
+PyMC, PyTensor, numba, llvmlite and nutpie, PyTensor's flags and configuration file, and the
+text of bayescale's own source. Change any of it and the model is compiled again, into a new
+folder. numba's own cache (beside the generated source) checks the CPU; a miss there also
+compiles again. Folders unused the longest are removed beyond :data:`KEEP`.
+
+Where: ``$BAYESCALE_COMPILE_CACHE``, else ``~/.cache/bayescale/compiled``;
+``BAYESCALE_COMPILE_CACHE=off`` keeps nothing (every process compiles). A folder that cannot
+be created is no error: the model is then compiled in memory only.
+
+Layer: ``inference``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+ENV = "BAYESCALE_COMPILE_CACHE"
+#: Values of :data:`ENV` that turn the cache off.
+OFF = ("off", "0", "false", "no", "none")
+#: Model folders kept (each ~0.3 MB); the least recently used go first.
+KEEP = 64
+_PACKAGES = ("numpy", "pymc", "pytensor", "numba", "llvmlite", "nutpie")
+
+
+def root() -> Path | None:
+    """The cache folder, or None when :data:`ENV` turns it off."""
+    value = os.environ.get(ENV, "").strip()
+    if value.lower() in OFF:
+        return None
+    try:
+        return (Path(value).expanduser() if value
+                else Path.home() / ".cache" / "bayescale" / "compiled")
+    except RuntimeError:  # no home folder to be found
+        return None
+
+
+def cached_model(spec: Any, runs: Any, var_names: list[str]) -> tuple[Any, bool]:
+    """The nutpie model of ``spec``'s structure (storing ``var_names``): loaded from the cache
+    when an earlier process compiled it, else compiled from ``spec`` on ``runs`` and kept.
+    Set its data and starting points (``with_data``,
+    :func:`~bayescale.inference.entry.with_starts`) before sampling.
+
+    Returns (model, whether it was loaded from the cache)."""
+    from .entry import compile_model, load_model
+
+    folder = model_folder(spec, runs, var_names)
+    if folder is not None:
+        compiled = load_model(folder)
+        if compiled is not None:
+            _touch(folder)
+            return compiled, True
+    from ..model.graph import build_model
+
+    compiled = compile_model(build_model(spec, runs), var_names, folder)
+    if folder is not None:
+        _prune(folder.parent)
+    return compiled, False
+
+
+def model_folder(spec: Any, runs: Any, var_names: list[str]) -> Path | None:
+    """The folder of ``spec``'s structure (created, private), or None when the cache is off or
+    the folder cannot be created."""
+    base = root()
+    if base is None:
+        return None
+    from ..model.graph import model_inputs
+
+    arrays = sorted((name, value.dtype.name, value.ndim, value.size == 1)
+                    for name, value in model_inputs(spec, runs).items())
+    key = repr((spec.sampling.structure(), list(var_names), arrays, _environment()))
+    folder = base / hashlib.sha256(key.encode()).hexdigest()[:32]
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder
+
+
+@functools.cache
+def _environment() -> tuple:
+    """What else the compiled code depends on (read once per process)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = []
+    for name in _PACKAGES:
+        try:
+            versions.append((name, version(name)))
+        except PackageNotFoundError:
+            versions.append((name, None))
+    rc = Path(os.environ.get("PYTENSORRC", Path.home() / ".pytensorrc")).expanduser()
+    try:
+        rc_text = rc.read_text()
+    except OSError:
+        rc_text = ""
+    return (sys.version, tuple(versions), os.environ.get("PYTENSOR_FLAGS", ""), rc_text,
+            _source_hash())
+
+
+def _source_hash() -> str:
+    """A hash of bayescale's own source: a changed graph builder never meets an old model."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _touch(folder: Path) -> None:
+    try:
+        os.utime(folder)
+    except OSError:
+        pass
+
+
+def _prune(base: Path) -> None:
+    """Remove the least recently used model folders beyond :data:`KEEP`."""
+    try:
+        folders = [p for p in base.iterdir() if p.is_dir() and not p.is_symlink()]
+        folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in folders[KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)

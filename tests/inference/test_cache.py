@@ -1,0 +1,119 @@
+"""Compiled models kept on disk (bayescale/inference/cache.py): a later load gives the
+compiled model's numbers; a damaged or foreign folder is a miss, never an error; the folder
+follows the model's structure, not its numbers; the cache can be turned off, may be unwritable,
+and is pruned. The cross-process check (a second CLI process loads, same draws) is the slow
+test in tests/model/test_temp_files.py."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from bayescale.inference import cache
+from bayescale.inference.entry import META_FILE, SOURCE_FILE, load_model
+from bayescale.model.config import ModelConfig
+from bayescale.model.graph import model_inputs
+from tests.conftest import ROOT
+from tests.inference.test_entry import call
+
+RUNS = ROOT / "data" / "chinchilla_runs.csv"
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory):
+    """One model compiled into a fresh cache: (root, spec, runs, compiled, folder)."""
+    root = tmp_path_factory.mktemp("compiled")
+    spec, runs = ModelConfig(law="chinchilla").configure(str(RUNS))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(cache.ENV, str(root))
+        compiled, loaded = cache.cached_model(spec, runs, list(spec.stored_vars))
+        folder = cache.model_folder(spec, runs, list(spec.stored_vars))
+    assert not loaded
+    return root, spec, runs, compiled, folder
+
+
+def test_a_kept_model_loads_with_the_compiled_numbers(kept, monkeypatch):
+    root, spec, runs, compiled, folder = kept
+    assert {p.name for p in folder.iterdir()} >= {SOURCE_FILE, META_FILE}
+    monkeypatch.setenv(cache.ENV, str(root))
+    loaded, was_loaded = cache.cached_model(spec, runs, list(spec.stored_vars))
+    assert was_loaded and loaded.logp_func is None  # no PyTensor function was built
+    assert loaded.n_dim == compiled.n_dim and loaded.shape_info[0] == compiled.shape_info[0]
+    inputs = model_inputs(spec, runs)
+    a, b = compiled.with_data(**inputs), loaded.with_data(**inputs)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x = rng.normal(0, 0.5, compiled.n_dim)
+        code, logp, grad = call(b, x)
+        want = call(a, x)
+        assert code == want[0] == 0 and logp == want[1] and np.array_equal(grad, want[2])
+
+
+def test_a_damaged_folder_is_a_miss_and_the_model_is_compiled_again(kept, tmp_path,
+                                                                    monkeypatch):
+    root, spec, runs, compiled, folder = kept
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    assert load_model(copy) is not None
+    meta = json.loads((copy / META_FILE).read_text())
+    for damage in ("not json", json.dumps({**meta, "n_dim": meta["n_dim"] + 1}),
+                   json.dumps({**meta, "slices": meta["slices"][::-1]}),
+                   json.dumps({**meta, "slots": []})):
+        (copy / META_FILE).write_text(damage)
+        assert load_model(copy) is None, damage
+    (copy / META_FILE).write_text(json.dumps(meta))
+    source = (copy / SOURCE_FILE).read_text()
+    (copy / SOURCE_FILE).write_text(source.replace("return 3", "return 0"))
+    assert load_model(copy) is None  # the source is not the one the description makes
+    assert load_model(tmp_path / "absent") is None
+    # a cache whose folder is damaged still fits: it compiles (into the same folder)
+    other = tmp_path / "root"
+    monkeypatch.setenv(cache.ENV, str(other))
+    target = cache.model_folder(spec, runs, list(spec.stored_vars))
+    (target / META_FILE).write_text("{")
+    fresh, was_loaded = cache.cached_model(spec, runs, list(spec.stored_vars))
+    assert not was_loaded and fresh.n_dim == compiled.n_dim
+
+
+def test_the_folder_follows_the_structure_not_the_numbers(kept, monkeypatch):
+    root, spec, runs, _, folder = kept
+    monkeypatch.setenv(cache.ENV, str(root))
+    names = list(spec.stored_vars)
+    fewer = ModelConfig(law="chinchilla").configure(runs.table.iloc[:10].reset_index(drop=True))
+    assert cache.model_folder(*fewer, names) == folder
+    normal = ModelConfig(law="chinchilla", likelihood="normal").configure(str(RUNS))
+    assert cache.model_folder(*normal, list(normal[0].stored_vars)) != folder
+    assert cache.model_folder(spec, runs, names[:-1]) != folder
+    monkeypatch.setenv("PYTENSOR_FLAGS", "optimizer=fast_compile")
+    cache._environment.cache_clear()
+    try:
+        assert cache.model_folder(spec, runs, names) != folder
+    finally:
+        monkeypatch.delenv("PYTENSOR_FLAGS")
+        cache._environment.cache_clear()
+
+
+def test_the_cache_can_be_off_or_unwritable(kept, tmp_path, monkeypatch):
+    _, spec, runs, _, _ = kept
+    for off in ("off", "0", "none"):
+        monkeypatch.setenv(cache.ENV, off)
+        assert cache.root() is None and cache.model_folder(spec, runs, []) is None
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    monkeypatch.setenv(cache.ENV, str(blocker / "below"))
+    assert cache.model_folder(spec, runs, []) is None
+    monkeypatch.delenv(cache.ENV)
+    assert cache.root() == cache.Path.home() / ".cache" / "bayescale" / "compiled"
+
+
+def test_prune_keeps_the_most_recently_used(tmp_path):
+    for i in range(cache.KEEP + 5):
+        (tmp_path / f"m{i:03d}").mkdir()
+        os.utime(tmp_path / f"m{i:03d}", (1_000_000 + i, 1_000_000 + i))
+    (tmp_path / "m000").touch()  # used just now
+    cache._prune(tmp_path)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert len(left) == cache.KEEP and "m000" in left and "m001" not in left
+    assert f"m{cache.KEEP + 4:03d}" in left
