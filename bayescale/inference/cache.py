@@ -59,12 +59,15 @@ def cached_model(spec: Any, runs: Any, var_names: list[str]) -> tuple[Any, bool]
     :func:`~bayescale.inference.entry.with_starts`) before sampling.
 
     Returns (model, whether it was loaded from the cache)."""
+    from ..model.graph import model_inputs
     from .entry import compile_model, load_model
 
     folder = model_folder(spec, runs, var_names)
     if folder is not None:
         compiled = load_model(folder)
-        if compiled is not None:
+        # a loaded model's arrays are empty until filled: every one must be a model input
+        if compiled is not None and ({slot.name for slot in compiled.shared_var_keys}
+                                     == set(model_inputs(spec, runs))):
             _touch(folder)
             return compiled, True
     from ..model.graph import build_model

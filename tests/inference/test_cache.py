@@ -53,7 +53,7 @@ def test_a_kept_model_loads_with_the_compiled_numbers(kept, monkeypatch):
 
 def test_a_damaged_folder_is_a_miss_and_the_model_is_compiled_again(kept, tmp_path,
                                                                     monkeypatch):
-    root, spec, runs, compiled, folder = kept
+    _, spec, runs, compiled, folder = kept
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
     assert load_model(copy) is not None
@@ -117,3 +117,26 @@ def test_prune_keeps_the_most_recently_used(tmp_path):
     left = sorted(p.name for p in tmp_path.iterdir())
     assert len(left) == cache.KEEP and "m000" in left and "m001" not in left
     assert f"m{cache.KEEP + 4:03d}" in left
+
+
+def test_a_kept_model_with_an_array_the_fit_does_not_fill_is_compiled_instead(kept,
+                                                                              monkeypatch):
+    """A loaded model's arrays are empty until ``with_data`` fills them: one that the fit's
+    inputs do not name would be read empty, so such a model is never used."""
+    import dataclasses
+
+    from bayescale.inference import entry
+    from bayescale.model import graph
+
+    root, spec, runs, _, folder = kept
+    monkeypatch.setenv(cache.ENV, str(root))
+    loaded = load_model(folder)
+    extra = dataclasses.replace(loaded, shared_var_keys={**loaded.shared_var_keys,
+                                                         entry.Slot("extra", "float64"): "z"})
+    monkeypatch.setattr(entry, "load_model", lambda f: extra if f == folder else None)
+    monkeypatch.setattr(graph, "build_model", lambda *_: "model")
+    monkeypatch.setattr(entry, "compile_model", lambda model, names, f: ("new", model, f))
+    names = list(spec.stored_vars)
+    assert cache.cached_model(spec, runs, names) == (("new", "model", folder), False)
+    monkeypatch.setattr(entry, "load_model", lambda f: loaded if f == folder else None)
+    assert cache.cached_model(spec, runs, names) == (loaded, True)
