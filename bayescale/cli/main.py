@@ -19,7 +19,7 @@ from .._version import __version__
 from ..errors import BayescaleError
 from . import output
 from .commands import COMMANDS, load
-from .parsing import Parser, parse_with_config
+from .parsing import Parser, parse_all, parse_with_config
 
 DESCRIPTION = ("Bayesian inference on neural scaling laws: fit a law to training runs, get "
                "credible intervals, extrapolate with bands.")
@@ -51,7 +51,7 @@ def parse(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namesp
     parser = build_parser([named] if named in COMMANDS else [])
     args = parse_with_config(parser, named, argv) if named in COMMANDS else None
     if args is None:
-        args = parser.parse_args(argv)
+        args = parse_all(parser, named, argv)
     if getattr(args, "json", False) and getattr(args, "format", None) in ("text", "csv"):
         args.format = "json"
     return parser, args

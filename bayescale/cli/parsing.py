@@ -80,10 +80,22 @@ def parse_with_config(parser: argparse.ArgumentParser, command: str,
                 and a.dest in defaults}
     appended = {dest: defaults.pop(dest) for dest in repeated}
     sub.set_defaults(**defaults)
-    args = parser.parse_args(argv)
+    args = parse_all(parser, command, argv)
     for dest, values in appended.items():
         if getattr(args, dest, None) is None:
             setattr(args, dest, values)
+    return args
+
+
+def parse_all(parser: argparse.ArgumentParser, command: str | None,
+              argv: Sequence[str]) -> argparse.Namespace:
+    """``parser.parse_args(argv)``, with arguments no option takes reported by ``command``'s
+    parser (``bayescale CMD: error: unrecognized arguments: ...``), not the top-level one."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        commands = getattr(parser, "commands", None)
+        where = commands.choices.get(command, parser) if commands is not None else parser
+        where.error(f"unrecognized arguments: {' '.join(extra)}")
     return args
 
 

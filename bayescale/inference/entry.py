@@ -135,7 +135,7 @@ def compile_model(model: Any, var_names: Iterable[str] | None = None,
             "slots": [[var.name, value.dtype.name] for var, value in data.items()],
             "logp_slots": [order.index(v.name) for v in logp_pt.get_shared()],
             "expand_slots": [order.index(v.name) for v in expand_pt.get_shared()],
-            "names": list(names), "slices": [[s.start, s.stop] for s in slices],
+            "names": list(names), "slices": [[int(s.start), int(s.stop)] for s in slices],
             "shapes": [[int(n) for n in shape] for shape in shapes],
             "dims": {n: list(dims[n]) for n in names if n in dims},
             "coords": {d: [_plain(v) for v in values] for d, values in coords.items()

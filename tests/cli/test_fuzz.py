@@ -12,8 +12,9 @@ and sha256), and must keep the exit contract of :mod:`bayescale.cli.main`:
 * never status 2 (``internal error``), never a traceback, never an uncaught exception.
   argparse's usage errors are part of the contract too: the CLI's parser exits with status 1
   and one line (``bayescale CMD: error: ...``), not argparse's status 2 with the usage text.
-  The one accepted variant: arguments no parser takes are reported by the top-level parser as
-  ``bayescale: error: unrecognized arguments: ...`` (argparse reports them there);
+  Arguments no option takes are reported by the command's parser too
+  (``bayescale CMD: error: unrecognized arguments: ...``); only a command that does not exist
+  is the top-level parser's (``bayescale: error: ...``);
 * an input hypothesis happens to make valid may exit 0; then only the declared outputs may
   appear or change, and no warning line is longer than an error may be.
 
@@ -84,7 +85,6 @@ WORK = [
 ]
 
 PREFIX = re.compile(r"^bayescale (?P<cmd>[a-z]+): error: ")
-UNRECOGNIZED = "bayescale: error: unrecognized arguments: "
 
 
 #: Whether the stubs stop the work (only inside :func:`stubbed_work`).
@@ -362,8 +362,7 @@ def check_contract(argv: Sequence[str], res: Result, before: dict, after: dict, 
     assert res.err.endswith("\n") and res.err.count("\n") == 1, f"{shown}\n(not one line)"
     m = PREFIX.match(res.err)
     if m is None:
-        top = res.err.startswith(UNRECOGNIZED) or (cmd not in COMMANDS and
-                                                   res.err.startswith("bayescale: error: "))
+        top = cmd not in COMMANDS and res.err.startswith("bayescale: error: ")
         assert top, f"{shown}\n(no 'bayescale {cmd}: error: ')"
     else:
         assert m.group("cmd") == cmd, shown

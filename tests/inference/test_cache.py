@@ -140,3 +140,28 @@ def test_a_kept_model_with_an_array_the_fit_does_not_fill_is_compiled_instead(ke
     assert cache.cached_model(spec, runs, names) == (("new", "model", folder), False)
     monkeypatch.setattr(entry, "load_model", lambda f: loaded if f == folder else None)
     assert cache.cached_model(spec, runs, names) == (loaded, True)
+
+
+def test_a_model_with_a_vector_of_run_effects_is_kept_and_loads(tmp_path, monkeypatch):
+    """Vector coordinates (one effect per run) and their group labels survive the round
+    trip; a fit then reads them with its own data."""
+    from tests.laws.test_learning_curves import checkpoints
+
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    spec, runs = ModelConfig(law="learning_curve", columns="run=run_name").configure(
+        checkpoints())
+    names = list(spec.stored_vars)
+    compiled, loaded = cache.cached_model(spec, runs, names)
+    again, was_loaded = cache.cached_model(spec, runs, names)
+    assert not loaded and was_loaded
+    assert again.shape_info[0] == compiled.shape_info[0]
+    # the coordinates of the stored variables' dimensions come back (the data's do not)
+    used = {d for dims in again.dims.values() for d in dims}
+    assert "group" in used and used <= again.coords.keys()
+    for dim in again.coords:
+        assert list(again.coords[dim]) == list(compiled.coords[dim])
+    inputs = model_inputs(spec, runs)
+    a, b = compiled.with_data(**inputs), again.with_data(**inputs)
+    x = np.random.default_rng(2).normal(0, 0.3, compiled.n_dim)
+    (code_a, logp_a, grad_a), (code_b, logp_b, grad_b) = call(a, x), call(b, x)
+    assert code_a == code_b == 0 and logp_a == logp_b and np.array_equal(grad_a, grad_b)
