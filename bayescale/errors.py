@@ -9,7 +9,13 @@ Inference-quality problems are never errors: they are warnings (``InferenceWarni
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
+
+#: Set by the CLI's Ctrl-C handler. Python raises KeyboardInterrupt wherever the main thread
+#: is; inside a garbage-collector callback (JAX registers one) the exception is swallowed, so
+#: long waits (sampling) also watch this flag and stop when it is set.
+INTERRUPTED = threading.Event()
 
 
 class BayescaleError(Exception):

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .data.runs import Runs, split_groups
-from .errors import DataError, InferenceWarning, SpecError
+from .errors import INTERRUPTED, DataError, InferenceWarning, SpecError
 from .evaluation.discrepancy import learn_discrepancy
 from .inference.run import model_options, prior_fit, sample_fit
 from .inference.samplers import SamplerSettings, check_memory
@@ -216,19 +216,25 @@ def fit_many(
                     raise
                 advance()
         else:
-            from concurrent.futures import as_completed
+            from concurrent.futures import FIRST_COMPLETED, wait
 
             futures = {executor.submit(_fit_task, spec.to_dict(), runs,
                                        _with_seed(base, seed), config.to_dict()): name
                        for (name, spec, runs), seed in zip(tasks, seeds, strict=True)}
+            pending = set(futures)
             try:
-                for future in as_completed(futures):
-                    try:
-                        results[futures[future]] = future.result()
-                    except Exception as exc:
-                        exc.add_note(f"while fitting group {futures[future]!r}")
-                        raise
-                    advance()
+                while pending:
+                    # polled: an interrupt Python swallowed (errors.INTERRUPTED) still stops
+                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    if INTERRUPTED.is_set():
+                        raise KeyboardInterrupt
+                    for future in done:
+                        try:
+                            results[futures[future]] = future.result()
+                        except Exception as exc:
+                            exc.add_note(f"while fitting group {futures[future]!r}")
+                            raise
+                        advance()
             finally:
                 for future in futures:
                     future.cancel()

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .._version import __version__
-from ..errors import BayescaleError
+from ..errors import INTERRUPTED, BayescaleError
 from . import output
 from .commands import COMMANDS, load
 from .parsing import Parser, parse_all, parse_with_config
@@ -77,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     args.argv = argv
     module = load(args.command)
+    previous = _catch_interrupts()
     try:
         with output.collect_warnings():
             check_outputs(args, module)
@@ -99,6 +102,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bayescale {args.command}: internal error: {type(exc).__name__}: {first} "
               "(please report it; rerun with --debug for the traceback)", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _catch_interrupts() -> Any:
+    """Ctrl-C raises KeyboardInterrupt, as Python's own handler, and also sets
+    :data:`~bayescale.errors.INTERRUPTED` for the waits that must not miss it; the previous
+    handler (None off the main thread, where no handler can be set)."""
+    import threading
+
+    INTERRUPTED.clear()
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(*_: Any) -> None:
+        INTERRUPTED.set()
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGINT, interrupt)
 
 
 if __name__ == "__main__":

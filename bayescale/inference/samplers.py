@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SpecError, shown
+from ..errors import INTERRUPTED, SpecError, shown
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 #: ``mcmc``: NUTS; ``map``: the posterior mode and a Laplace approximation (approximate).
@@ -254,7 +254,9 @@ def _run_nutpie(compiled: Any, s: SamplerSettings) -> Any:
     """nutpie's sampler in the background, waited for here, so that Ctrl-C at any moment
     stops it: while it starts, an interrupt is held until the sampler exists (an interrupt in
     between would leave its threads running to the last draw, and the process waiting for
-    them); while it runs, an interrupt cancels it. Either way KeyboardInterrupt is raised."""
+    them); while it runs, an interrupt cancels it, also one that Python swallowed but the CLI
+    recorded (:data:`~bayescale.errors.INTERRUPTED`). Either way KeyboardInterrupt is
+    raised."""
     import signal
     import threading
 
@@ -272,12 +274,24 @@ def _run_nutpie(compiled: Any, s: SamplerSettings) -> Any:
         if main:
             signal.signal(signal.SIGINT, previous)
     try:
-        if held:
-            raise KeyboardInterrupt
+        # polled, not sampler.wait(): an interrupt Python swallowed still stops the sampler
+        while not _finished(sampler):
+            if held or INTERRUPTED.is_set():
+                raise KeyboardInterrupt
+            time.sleep(0.02)
         return sampler.wait()
     except KeyboardInterrupt:
         sampler.cancel()
         raise
+
+
+def _finished(sampler: Any) -> bool:
+    """Whether nutpie's background sampler is done (its ``is_finished`` raises TimeoutError
+    while it runs, in nutpie 0.16; a sampling error is raised as is)."""
+    try:
+        return bool(sampler.is_finished)
+    except TimeoutError:
+        return False
 
 
 def _sample_pymc(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[str, float]]:
