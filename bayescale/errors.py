@@ -9,13 +9,32 @@ Inference-quality problems are never errors: they are warnings (``InferenceWarni
 from __future__ import annotations
 
 import math
-import threading
 from typing import Any
+
+
+class Flag:
+    """A flag a signal handler may set: a plain attribute, no lock (a handler taking a lock
+    the interrupted code holds would deadlock)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = False
+
+    def set(self) -> None:
+        self.value = True
+
+    def clear(self) -> None:
+        self.value = False
+
+    def is_set(self) -> bool:
+        return self.value
+
 
 #: Set by the CLI's Ctrl-C handler. Python raises KeyboardInterrupt wherever the main thread
 #: is; inside a garbage-collector callback (JAX registers one) the exception is swallowed, so
 #: long waits (sampling) also watch this flag and stop when it is set.
-INTERRUPTED = threading.Event()
+INTERRUPTED = Flag()
 
 
 class BayescaleError(Exception):

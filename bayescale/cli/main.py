@@ -105,17 +105,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+            INTERRUPTED.clear()
 
 
 def _catch_interrupts() -> Any:
-    """Ctrl-C raises KeyboardInterrupt, as Python's own handler, and also sets
-    :data:`~bayescale.errors.INTERRUPTED` for the waits that must not miss it; the previous
-    handler (None off the main thread, where no handler can be set)."""
+    """Where Ctrl-C has Python's own handler (not when ignored, as under ``nohup``, or
+    handled by an embedding program): it still raises KeyboardInterrupt, and also sets
+    :data:`~bayescale.errors.INTERRUPTED` for the waits that must not miss it. Returns the
+    handler to restore, or None when none was set (also off the main thread)."""
     import threading
 
-    INTERRUPTED.clear()
-    if threading.current_thread() is not threading.main_thread():
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
         return None
+    INTERRUPTED.clear()
 
     def interrupt(*_: Any) -> None:
         INTERRUPTED.set()

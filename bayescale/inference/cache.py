@@ -10,10 +10,12 @@ reused within a process.
 
 The folder's name is a hash of everything the compiled code depends on: the structure, the
 stored variables, the data arrays' names, types and ranks, the versions of Python, NumPy,
-PyMC, PyTensor, numba, llvmlite and nutpie, PyTensor's flags and configuration file, and the
-text of bayescale's own source. Change any of it and the model is compiled again, into a new
-folder. numba's own cache (beside the generated source) checks the CPU; a miss there also
-compiles again. Folders unused the longest are removed beyond :data:`KEEP`.
+PyMC, PyTensor, numba, llvmlite and nutpie, PyTensor's flags and configuration file, the CPU
+(as numba names it) and the text of bayescale's own source. Change any of it and the model is
+compiled again, into a new folder. Only bayescale's own laws and likelihoods are kept (a
+custom law as an expression, not as a Python function): code of the user's could change
+without the key changing. Folders unused the longest are removed beyond :data:`KEEP` (only
+folders made here).
 
 Where: ``$BAYESCALE_COMPILE_CACHE``, else ``~/.cache/bayescale/compiled``;
 ``BAYESCALE_COMPILE_CACHE=off`` keeps nothing (every process compiles). A folder that cannot
@@ -27,6 +29,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -38,6 +41,8 @@ OFF = ("off", "0", "false", "no", "none")
 #: Model folders kept (each ~0.3 MB); the least recently used go first.
 KEEP = 64
 _PACKAGES = ("numpy", "pymc", "pytensor", "numba", "llvmlite", "nutpie")
+#: The name of a model folder.
+_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 def root() -> Path | None:
@@ -82,7 +87,7 @@ def model_folder(spec: Any, runs: Any, var_names: list[str]) -> Path | None:
     """The folder of ``spec``'s structure (created, private), or None when the cache is off or
     the folder cannot be created."""
     base = root()
-    if base is None:
+    if base is None or not _keepable(spec):
         return None
     from ..model.graph import model_inputs
 
@@ -94,7 +99,18 @@ def model_folder(spec: Any, runs: Any, var_names: list[str]) -> Path | None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
         return None
+    _touch(folder)  # in use: not pruned by another process meanwhile
     return folder
+
+
+def _keepable(spec: Any) -> bool:
+    """Whether the compiled code of ``spec`` is named by its structure: bayescale's own laws
+    (custom ones written as expressions) and likelihoods. A law or likelihood class of the
+    user's, or a custom law given as a Python function, could change without its structure
+    changing: those are compiled per process."""
+    own = all(type(part).__module__.startswith("bayescale.")
+              for part in (spec.law, spec.likelihood))
+    return own and getattr(spec.law, "portable", True)
 
 
 @functools.cache
@@ -108,12 +124,16 @@ def _environment() -> tuple:
             versions.append((name, version(name)))
         except PackageNotFoundError:
             versions.append((name, None))
-    rc = Path(os.environ.get("PYTENSORRC", Path.home() / ".pytensorrc")).expanduser()
+    rc_text = ""
     try:
+        rc = Path(os.environ.get("PYTENSORRC") or Path.home() / ".pytensorrc").expanduser()
         rc_text = rc.read_text()
-    except OSError:
-        rc_text = ""
-    return (sys.version, tuple(versions), os.environ.get("PYTENSOR_FLAGS", ""), rc_text,
+    except (OSError, RuntimeError):  # no file, or no home folder
+        pass
+    from numba.core.registry import cpu_target
+
+    cpu = cpu_target.target_context.codegen().magic_tuple()  # numba's: the CPU and features
+    return (sys.version, tuple(versions), os.environ.get("PYTENSOR_FLAGS", ""), rc_text, cpu,
             _source_hash())
 
 
@@ -135,9 +155,15 @@ def _touch(folder: Path) -> None:
 
 
 def _prune(base: Path) -> None:
-    """Remove the least recently used model folders beyond :data:`KEEP`."""
+    """Remove the least recently used model folders beyond :data:`KEEP`: only folders this
+    module made (a 32-hex-digit name holding a model's files), whatever else the cache folder
+    the user named may hold."""
+    from .entry import META_FILE, SOURCE_FILE
+
     try:
-        folders = [p for p in base.iterdir() if p.is_dir() and not p.is_symlink()]
+        folders = [p for p in base.iterdir() if _NAME.fullmatch(p.name) and p.is_dir()
+                   and not p.is_symlink()
+                   and ((p / SOURCE_FILE).is_file() or (p / META_FILE).is_file())]
         folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     except OSError:
         return

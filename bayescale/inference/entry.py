@@ -146,16 +146,18 @@ def compile_model(model: Any, var_names: Iterable[str] | None = None,
         path = Path(folder) / SOURCE_FILE
     try:
         logp_c, expand_c = _callbacks(source, path, logp_pt.vm.jit_fn, expand_pt.vm.jit_fn)
-    except RuntimeError:
+    except Exception:
         if path is None:
             raise
-        path = None  # numba found nowhere to keep its cache: compile in memory only
+        # numba could not keep or read its cache there (no place, a full disk, the folder
+        # removed meanwhile, a damaged index): compile in memory only
+        path = None
         logp_c, expand_c = _callbacks(source, None, logp_pt.vm.jit_fn, expand_pt.vm.jit_fn)
     compiled = _assemble(meta, logp_c, expand_c, {Slot(var.name, value.dtype.name): value
                                                    for var, value in data.items()},
                          logp_pt, expand_pt, coords)
     if path is not None:
-        _write_new(Path(folder) / META_FILE, json.dumps(meta))
+        _write_replacing(Path(folder) / META_FILE, json.dumps(meta))
     return compiled
 
 
@@ -218,7 +220,8 @@ def _source(meta: dict[str, Any]) -> str:
 
     logp_arrays, logp_args = arrays(meta["logp_slots"])
     expand_arrays, expand_args = arrays(meta["expand_slots"])
-    return _SOURCE.format(n_dim=int(meta["n_dim"]), n_expanded=int(meta["n_expanded"]),
+    header = "# arrays: " + ", ".join(f"{name}:{dtype}" for name, dtype in slots) + "\n"
+    return header + _SOURCE.format(n_dim=int(meta["n_dim"]), n_expanded=int(meta["n_expanded"]),
                           n_words=3 * len(slots), logp_arrays=logp_arrays, logp_args=logp_args,
                           expand_arrays=expand_arrays, expand_args=expand_args)
 
@@ -282,6 +285,24 @@ def _assemble(meta: dict[str, Any], logp_c: Any, expand_c: Any, data: dict[Slot,
         initial_point_func=_no_starts, shared_data=shared_data, shared_var_keys=keys,
         user_data=user_data, n_expanded=int(meta["n_expanded"]), shape_info=shape_info,
         logp_func=logp_pt, expand_func=expand_pt)
+
+
+def _write_replacing(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a temporary file moved into place), replacing
+    what is there; nothing when the folder cannot be written (the model is then not kept)."""
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
 
 
 def _write_new(path: Path, text: str) -> bool:

@@ -201,7 +201,7 @@ def compiled_model(spec: Any, runs: Any) -> tuple[Any, float, str]:
 
     Returns (compiled model, seconds spent compiling or loading it: 0 when reused, how it was
     obtained: ``"reused"``, ``"cache"`` or ``"compiled"``)."""
-    from ..model.graph import model_inputs
+    from ..model.graph import GROUP_DIM, model_inputs
     from .cache import cached_model
     from .entry import with_starts
 
@@ -218,6 +218,12 @@ def compiled_model(spec: Any, runs: Any) -> tuple[Any, float, str]:
                 _COMPILED.popitem(last=False)
         _COMPILED.move_to_end(key)
     compiled = compiled.with_data(**model_inputs(spec, runs))
+    if GROUP_DIM in compiled.coords and spec.n_groups:
+        # the labels of this fit's runs, not those of the fit the model was compiled for
+        import pandas as pd
+
+        compiled = replace(compiled, _coords={**compiled.coords,
+                                              GROUP_DIM: pd.Index(runs.groups[1])})
     return with_starts(compiled, start_vector(compiled, spec)), seconds, how
 
 

@@ -109,14 +109,18 @@ def test_the_cache_can_be_off_or_unwritable(kept, tmp_path, monkeypatch):
 
 
 def test_prune_keeps_the_most_recently_used(tmp_path):
-    for i in range(cache.KEEP + 5):
-        (tmp_path / f"m{i:03d}").mkdir()
-        os.utime(tmp_path / f"m{i:03d}", (1_000_000 + i, 1_000_000 + i))
-    (tmp_path / "m000").touch()  # used just now
+    from bayescale.inference.entry import META_FILE
+
+    names = [f"{i:032x}" for i in range(cache.KEEP + 5)]
+    for i, name in enumerate(names):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / META_FILE).write_text("{}")
+        os.utime(tmp_path / name, (1_000_000 + i, 1_000_000 + i))
+    (tmp_path / names[0]).touch()  # used just now
     cache._prune(tmp_path)
-    left = sorted(p.name for p in tmp_path.iterdir())
-    assert len(left) == cache.KEEP and "m000" in left and "m001" not in left
-    assert f"m{cache.KEEP + 4:03d}" in left
+    left = {p.name for p in tmp_path.iterdir()}
+    assert len(left) == cache.KEEP and names[0] in left and names[1] not in left
+    assert names[-1] in left
 
 
 def test_a_kept_model_with_an_array_the_fit_does_not_fill_is_compiled_instead(kept,
@@ -165,3 +169,59 @@ def test_a_model_with_a_vector_of_run_effects_is_kept_and_loads(tmp_path, monkey
     x = np.random.default_rng(2).normal(0, 0.3, compiled.n_dim)
     (code_a, logp_a, grad_a), (code_b, logp_b, grad_b) = call(a, x), call(b, x)
     assert code_a == code_b == 0 and logp_a == logp_b and np.array_equal(grad_a, grad_b)
+    # a fit reusing the model (from the cache, or within the process) keeps its own labels
+    from collections import OrderedDict
+
+    from bayescale.inference import samplers
+
+    renamed = checkpoints().assign(run_name=lambda d: "other-" + d.run_name)
+    spec2, runs2 = ModelConfig(law="learning_curve", columns="run=run_name").configure(renamed)
+    monkeypatch.setattr(samplers, "_COMPILED", OrderedDict())
+    first, _, how = samplers.compiled_model(spec, runs)
+    second, _, how2 = samplers.compiled_model(spec2, runs2)
+    assert (how, how2) == ("cache", "reused")
+    assert list(first.coords["group"]) == list(runs.groups[1])
+    assert list(second.coords["group"]) == list(runs2.groups[1]) != list(runs.groups[1])
+
+
+def test_only_bayescales_own_portable_laws_are_kept(kept, monkeypatch):
+    """A law or likelihood of the user's, or a custom law given as a Python function, could
+    change without its structure changing: compiled per process, never kept."""
+    import dataclasses
+
+    root, spec, runs, _, folder = kept
+    monkeypatch.setenv(cache.ENV, str(root))
+    names = list(spec.stored_vars)
+    assert cache.model_folder(spec, runs, names) == folder
+
+    class Mine(type(spec.law)):
+        pass
+
+    assert not cache._keepable(dataclasses.replace(spec, law=Mine()))
+    from bayescale.laws import CustomLaw
+
+    function = CustomLaw(function=lambda xp, N, E, A, a: E + A * N ** -a,
+                            params=["E", "A", "a"], inputs=["N"])
+    expression = CustomLaw("E + A * N ** -a")
+    assert not cache._keepable(dataclasses.replace(spec, law=function))
+    assert cache._keepable(dataclasses.replace(spec, law=expression))
+
+
+def test_prune_leaves_what_is_not_a_model_folder(tmp_path):
+    """A cache folder the user named may hold other things: only model folders go."""
+    from bayescale.inference.entry import SOURCE_FILE
+
+    for i in range(cache.KEEP + 3):
+        folder = tmp_path / f"{i:032x}"
+        folder.mkdir()
+        (folder / SOURCE_FILE).write_text("")
+        os.utime(folder, (1_000_000 + i, 1_000_000 + i))
+    mine = tmp_path / "my-notes"
+    mine.mkdir()
+    os.utime(mine, (1, 1))
+    bare = tmp_path / ("f" * 32)  # a model-like name without a model's files
+    bare.mkdir()
+    os.utime(bare, (1, 1))
+    cache._prune(tmp_path)
+    assert mine.is_dir() and bare.is_dir()
+    assert len([p for p in tmp_path.iterdir() if (p / SOURCE_FILE).exists()]) == cache.KEEP
