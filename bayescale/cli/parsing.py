@@ -166,8 +166,7 @@ def _config_value(action: argparse.Action, flag: str, value: Any, fail: Any,
              "of them")
     texts = [str(v) for v in items]
     if kind == "append":
-        values = [_converted(action, flag, v, fail) for v in texts]
-        return values
+        return [_converted(action, flag, v, fail) for v in texts]
     return _converted(action, flag, ",".join(texts), fail)
 
 

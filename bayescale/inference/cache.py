@@ -38,7 +38,7 @@ from typing import Any
 ENV = "BAYESCALE_COMPILE_CACHE"
 #: Values of :data:`ENV` that turn the cache off.
 OFF = ("off", "0", "false", "no", "none")
-#: Model folders kept (each ~0.3 MB); the least recently used go first.
+#: Model folders kept (each ~0.6 MB); the least recently used go first.
 KEEP = 64
 _PACKAGES = ("numpy", "pymc", "pytensor", "numba", "llvmlite", "nutpie")
 #: The name of a model folder.

@@ -220,7 +220,9 @@ def _source(meta: dict[str, Any]) -> str:
 
     logp_arrays, logp_args = arrays(meta["logp_slots"])
     expand_arrays, expand_args = arrays(meta["expand_slots"])
-    header = "# arrays: " + ", ".join(f"{name}:{dtype}" for name, dtype in slots) + "\n"
+    # the arrays named in the text (JSON: one line, whatever the names), so a description
+    # never pairs with another's code
+    header = "# arrays: " + json.dumps([[str(n), np.dtype(d).name] for n, d in slots]) + "\n"
     return header + _SOURCE.format(n_dim=int(meta["n_dim"]), n_expanded=int(meta["n_expanded"]),
                           n_words=3 * len(slots), logp_arrays=logp_arrays, logp_args=logp_args,
                           expand_arrays=expand_arrays, expand_args=expand_args)

@@ -228,7 +228,6 @@ def compiled_model(spec: Any, runs: Any) -> tuple[Any, float, str]:
 
 
 def _sample_nutpie(spec: Any, runs: Any, s: SamplerSettings) -> tuple[Any, dict[str, float]]:
-
     compiled, compile_seconds, how = compiled_model(spec, runs)
     start = time.perf_counter()
     try:
@@ -269,15 +268,18 @@ def _run_nutpie(compiled: Any, s: SamplerSettings) -> Any:
     import nutpie
 
     held: list[int] = []
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, lambda *_: held.append(1)) if main else None
+    # only a handler set from Python can be put back (getsignal gives None for one set in C)
+    previous = (signal.getsignal(signal.SIGINT)
+                if threading.current_thread() is threading.main_thread() else None)
+    if previous is not None:
+        signal.signal(signal.SIGINT, lambda *_: held.append(1))
     try:
         sampler = nutpie.sample(
             compiled, draws=s.draws, tune=s.tune, chains=s.chains, seed=s.random_seed,
             target_accept=s.target_accept, adaptation="low_rank", save_warmup=True,
             progress_bar=s.progress, blocking=False)
     finally:
-        if main:
+        if previous is not None:
             signal.signal(signal.SIGINT, previous)
     try:
         # polled, not sampler.wait(): an interrupt Python swallowed still stops the sampler

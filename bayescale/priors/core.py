@@ -90,11 +90,6 @@ def _width(p: Mapping[str, float]) -> dict[str, float]:
     return {"loc": p["lower"], "scale": p["upper"] - p["lower"]}
 
 
-def _truncnorm_args(p: Mapping[str, float]) -> dict[str, float]:
-    return {"a": (p["lower"] - p["mu"]) / p["sigma"], "b": (p["upper"] - p["mu"]) / p["sigma"],
-            "loc": p["mu"], "scale": p["sigma"]}
-
-
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
@@ -116,14 +111,16 @@ def _lognormal_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
 
 def _halfnormal_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
     x = np.asarray(x, dtype=float)
-    z = x / p["sigma"]
-    return np.where(x >= 0, math.log(2.0) - 0.5 * z * z - math.log(p["sigma"]) - _LOG_SQRT_2PI,
-                    -np.inf)
+    return _inside(x, 0.0, _INF, math.log(2.0) + _normal_lp(x, {"mu": 0.0, "sigma": p["sigma"]}))
+
+
 _student_lp = _scipy("t", lambda p: {"df": p["nu"], "loc": p["mu"], "scale": p["sigma"]})
 _gamma_lp = _scipy("gamma", lambda p: {"a": p["alpha"], "scale": 1.0 / p["beta"]})
 _exponential_lp = _scipy("expon", lambda p: {"scale": 1.0 / p["lam"]})
 _beta_lp = _scipy("beta", lambda p: {"a": p["alpha"], "b": p["beta"], **_width(p)})
 _uniform_lp = _scipy("uniform", _width)
+
+
 def _truncnorm_lp(x: np.ndarray, p: Mapping[str, float]) -> np.ndarray:
     """A normal's log-density less the log of its mass in [lower, upper], that log taken on
     the side of the interval away from the mean (accurate far in the tails, like the

@@ -225,3 +225,18 @@ def test_prune_leaves_what_is_not_a_model_folder(tmp_path):
     cache._prune(tmp_path)
     assert mine.is_dir() and bare.is_dir()
     assert len([p for p in tmp_path.iterdir() if (p / SOURCE_FILE).exists()]) == cache.KEEP
+
+
+def test_array_names_cannot_add_code_to_the_generated_module():
+    """The module's text names its arrays (in a comment): a name with a line break in it,
+    from a tampered description, stays inside that comment."""
+    from bayescale.inference.entry import _source
+
+    meta = {"n_dim": 2, "n_expanded": 3, "logp_slots": [0], "expand_slots": [0]}
+    plain = _source({**meta, "slots": [["x", "float64"]]})
+    hostile = _source({**meta, "slots": [["x\nimport os\nos.remove('f')", "float64"]]})
+    assert len(hostile.splitlines()) == len(plain.splitlines())
+    assert "\nimport os" not in hostile
+    names = {}
+    exec(compile(hostile, "<test>", "exec"), names)  # defines the two functions, runs nothing
+    assert {k for k in names if not k.startswith("__")} == {"logp_numba", "expand_numba"}
